@@ -1,0 +1,25 @@
+"""Storage: repositories over boto3 for DynamoDB and S3. The only code that spells a table key or an S3 key.
+
+One table (string PK/SK, one GSI named GSI1 on GSI1PK/GSI1SK, TTL attribute `ttl`) and one bucket.
+Every record a user owns sits under that user's partition, so a read is scoped by the caller's id by
+construction: a flow id alone never reaches another user's data.
+
+Key map (PK | SK | GSI1PK / GSI1SK | what):
+- USER#{user_id}      | PROFILE                 | USERS / {created_at}#{user_id}  | a user
+- USERNAME#{username} | USERNAME                | -                               | username uniqueness → user_id
+- APIKEY#{sha256}     | APIKEY                  | -                               | an API key, by the hash of the key
+- USER#{user_id}      | APIKEY#{key_id}         | -                               | the user's index of keys → sha256
+- USER#{user_id}      | PROJECT#{project_id}    | -                               | a project (Langflow folder)
+- USER#{user_id}      | PROJECTNAME#{name}      | -                               | project-name uniqueness → id
+- USER#{user_id}      | FLOW#{flow_id}          | FLOW#{flow_id} / FLOW           | a flow (metadata, data inline or in S3)
+- USER#{user_id}      | FLOWNAME#{name}         | -                               | flow-name uniqueness → flow_id
+- USER#{user_id}      | ENDPOINT#{endpoint}     | ENDPOINT#{endpoint} / {user_id} | endpoint-name uniqueness → flow_id
+
+The default project's id is derived from the user's id (`default_project_id`), so creating it twice
+from two containers writes the same item.
+
+S3 keys (never made from user input):
+- flows/{user_id}/{flow_id}/{version}.json   a flow's `data` when the item would pass DynamoDB's 400 KB limit
+"""
+
+from __future__ import annotations

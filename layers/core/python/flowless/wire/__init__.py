@@ -1,0 +1,1 @@
+"""Pydantic models of the products' wire formats. Field names are the products' own, awkward ones too."""
