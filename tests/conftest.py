@@ -143,3 +143,43 @@ def load_event() -> Callable[[str], dict[str, Any]]:
         return json.loads((ROOT / "events" / f"{name}.json").read_text())
 
     return load
+
+
+class Account:
+    """A user and one of their API keys, for tests that act as that user."""
+
+    def __init__(self, user_id: str, username: str, key: str) -> None:
+        self.user_id = user_id
+        self.username = username
+        self.key = key
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"x-api-key": self.key}
+
+
+@pytest.fixture
+def make_account(aws: dict[str, str]) -> Callable[..., Account]:
+    """Factory: a new user (unique name) with a fresh API key."""
+    from flowless.store.api_keys import ApiKeyRepository
+    from flowless.store.users import UserRepository
+
+    def make(*, superuser: bool = False, username: str | None = None) -> Account:
+        name = username or f"user-{uuid.uuid4().hex[:8]}"
+        user = UserRepository().create(username=name, password="secret-pass", is_superuser=superuser)
+        _, key = ApiKeyRepository().create(user_id=user.id, name="test")
+        return Account(user.id, name, key)
+
+    return make
+
+
+@pytest.fixture
+def fixture_flow() -> Callable[[str], dict[str, Any]]:
+    """A Langflow export from the shared fixtures, by file name without .json."""
+
+    def load(name: str) -> dict[str, Any]:
+        matches = list(FIXTURES.glob(f"langflow/**/{name}.json"))
+        assert matches, f"no fixture named {name}"
+        return json.loads(matches[0].read_text())
+
+    return load
