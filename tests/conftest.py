@@ -183,3 +183,44 @@ def fixture_flow() -> Callable[[str], dict[str, Any]]:
         return json.loads(matches[0].read_text())
 
     return load
+
+
+class HandlerClient:
+    """Calls a function's Lambda handler with API Gateway events, like a tiny HTTP client."""
+
+    def __init__(self, invoke: Callable[[str, dict[str, Any]], Reply], api_event: Callable[..., dict[str, Any]]):
+        self._invoke = invoke
+        self._event = api_event
+
+    def request(self, function: str, method: str, path: str, *, account: Account | None = None,
+                json: Any = None, body: bytes | str | None = None, headers: dict[str, str] | None = None,
+                query: Any = None) -> Reply:
+        hdrs = {**(account.headers if account else {}), **(headers or {})}
+        return self._invoke(function, self._event(method, path, json_body=json, body=body, headers=hdrs, query=query))
+
+    def get(self, function: str, path: str, **kw: Any) -> Reply:
+        return self.request(function, "GET", path, **kw)
+
+    def post(self, function: str, path: str, **kw: Any) -> Reply:
+        return self.request(function, "POST", path, **kw)
+
+    def patch(self, function: str, path: str, **kw: Any) -> Reply:
+        return self.request(function, "PATCH", path, **kw)
+
+    def delete(self, function: str, path: str, **kw: Any) -> Reply:
+        return self.request(function, "DELETE", path, **kw)
+
+
+@pytest.fixture
+def api(invoke: Any, api_event: Any) -> HandlerClient:
+    return HandlerClient(invoke, api_event)
+
+
+def multipart(field: str, filename: str, content: bytes, content_type: str = "application/json") -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body with one file, and its content-type header."""
+    boundary = uuid.uuid4().hex
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return body, {"content-type": f"multipart/form-data; boundary={boundary}"}
