@@ -3,10 +3,8 @@ for API Gateway events and handler calls."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -80,14 +78,10 @@ _loaded: dict[str, Any] = {}
 
 def load_function(name: str) -> Any:
     """functions/<name>/app.py, imported once under a unique module name (every function has an app.py)."""
+    from flowless.local.events import load_function as load
+
     if name not in _loaded:
-        path = ROOT / "functions" / name / "app.py"
-        spec = importlib.util.spec_from_file_location(f"flowless_fn_{name}", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        _loaded[name] = module
+        _loaded[name] = load(ROOT / "functions" / name / "app.py", f"flowless_fn_{name}")
     return _loaded[name]
 
 
@@ -126,11 +120,11 @@ def api_event() -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def invoke(aws: dict[str, str]) -> Callable[[str, dict[str, Any]], Reply]:
     """Call functions/<name>/app.py's handler with an event, as Lambda would."""
-    from flowless.local.events import lambda_context
+    from flowless.local.events import call_handler, lambda_context
 
     def call(name: str, event: dict[str, Any]) -> Reply:
         module = load_function(name)
-        return Reply(module.handler(event, lambda_context(name)))
+        return Reply(call_handler(module.handler, event, lambda_context(name)))
 
     return call
 
@@ -214,13 +208,3 @@ class HandlerClient:
 @pytest.fixture
 def api(invoke: Any, api_event: Any) -> HandlerClient:
     return HandlerClient(invoke, api_event)
-
-
-def multipart(field: str, filename: str, content: bytes, content_type: str = "application/json") -> tuple[bytes, dict[str, str]]:
-    """A multipart/form-data body with one file, and its content-type header."""
-    boundary = uuid.uuid4().hex
-    body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-        f"Content-Type: {content_type}\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
-    return body, {"content-type": f"multipart/form-data; boundary={boundary}"}

@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 
-from conftest import multipart
+from tests.support import multipart
 
 
 def _flow(name="Flow", **extra):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["lambda_context", "rest_proxy_event"]
+__all__ = ["call_handler", "lambda_context", "load_function", "rest_proxy_event"]
 
 
 def rest_proxy_event(
@@ -83,3 +85,49 @@ class _Context:
 
 def lambda_context(function_name: str, timeout_s: int = 29) -> Any:
     return _Context(function_name, timeout_s)
+
+
+def call_handler(handler: Callable[..., dict[str, Any]], event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Invoke a Mangum handler as one Lambda invocation, on an event loop of its own.
+
+    Mangum runs the ASGI app on the calling thread's loop. Here each call gets a fresh loop, closed after it,
+    so no loop outlives its caller and leaks its sockets (a worker thread has no loop at all).
+    """
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return handler(event, context)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def load_function(path: Path, module_name: str) -> Any:
+    """Import functions/<name>/app.py under `module_name`, as its Lambda runtime would import `app`.
+
+    Mangum's constructor gives the importing thread an event loop; `call_handler` brings its own, so that
+    one is closed here rather than left to leak.
+    """
+    import asyncio
+    import importlib.util
+    import sys
+    import warnings
+
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            leftover = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            leftover = None
+    if leftover is not None and not leftover.is_running():
+        leftover.close()
+        asyncio.set_event_loop(None)
+    return module

@@ -11,7 +11,18 @@ from typing import Any
 
 from flowless.local.template import Template
 
-__all__ = ["create_resources"]
+__all__ = ["create_resources", "physical_name", "table_environment"]
+
+
+def physical_name(prefix: str, logical_id: str) -> str:
+    """The name a resource gets locally: predictable, so other processes can find it."""
+    return f"{prefix}-{logical_id.lower()}"
+
+
+def table_environment(template: Template, *, prefix: str) -> dict[str, str]:
+    """The FLOWLESS_* variables naming the template's tables, without creating anything."""
+    names = {logical: physical_name(prefix, logical) for logical in template.of_type("AWS::DynamoDB::Table")}
+    return _environment(template, names)
 
 
 def _table_args(name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -36,14 +47,14 @@ def create_resources(template: Template, *, prefix: str = "flowless", session: A
     arns: dict[str, str] = {}
     for logical, res in template.of_type("AWS::DynamoDB::Table").items():
         props = res.get("Properties", {})
-        name = f"{prefix}-{logical.lower()}"
+        name = physical_name(prefix, logical)
         ddb.create_table(**_table_args(name, props))
         ttl = props.get("TimeToLiveSpecification")
         if ttl:
             ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         names[logical] = name
     for logical, res in template.of_type("AWS::S3::Bucket").items():
-        name = f"{prefix}-{logical.lower()}"
+        name = physical_name(prefix, logical)
         s3.create_bucket(Bucket=name)
         names[logical] = name
     # Dead-letter queues first: a queue's RedrivePolicy names its DLQ by ARN.
@@ -61,7 +72,7 @@ def create_resources(template: Template, *, prefix: str = "flowless", session: A
             dlq = target["Fn::GetAtt"][0] if isinstance(target, dict) else target
             attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arns[dlq],
                                                       "maxReceiveCount": int(redrive["maxReceiveCount"])})
-        url = sqs.create_queue(QueueName=f"{prefix}-{logical.lower()}", Attributes=attributes)["QueueUrl"]
+        url = sqs.create_queue(QueueName=physical_name(prefix, logical), Attributes=attributes)["QueueUrl"]
         names[logical] = url
         arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return _environment(template, names)
