@@ -68,8 +68,12 @@ class LocalStack:
 
     def start_aws(self) -> dict[str, str]:
         """Start the embedded AWS, create the resources, and export the environment the functions read."""
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        # The embedded AWS would log every call the functions make; keep the console for the API's own log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.aws_port = self.aws_port or free_port(self.host)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()
