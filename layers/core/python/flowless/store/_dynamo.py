@@ -40,6 +40,12 @@ def cancellation_codes(exc: Exception) -> list[str]:
     return [str(r.get("Code", "None")) for r in response.get("CancellationReasons", [])]
 
 
+def _request_to_wire(request: Mapping[str, Any]) -> dict[str, Any]:
+    if "PutRequest" in request:
+        return {"PutRequest": {"Item": _to_wire(request["PutRequest"]["Item"])}}
+    return {"DeleteRequest": {"Key": _to_wire(request["DeleteRequest"]["Key"])}}
+
+
 class Table:
     """The one table, through the low-level client, speaking plain Python dicts."""
 
@@ -65,9 +71,10 @@ class Table:
         self.client.put_item(**kwargs)
 
     def query_prefix(
-        self, pk: str, sk_prefix: str, *, projection: str | None = None, forward: bool = True
+        self, pk: str, sk_prefix: str, *, projection: str | None = None, forward: bool = True,
+        limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of partition `pk` whose SK starts with `sk_prefix`, following pagination."""
+        """Every item of partition `pk` whose SK starts with `sk_prefix` (at most `limit`), following pages."""
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :sk)",
@@ -79,13 +86,35 @@ class Table:
             names = {f"#p{i}": name for i, name in enumerate(projection.split(","))}
             kwargs["ProjectionExpression"] = ",".join(names)
             kwargs["ExpressionAttributeNames"] = names
+        remaining = limit
         while True:
+            if remaining is not None:
+                kwargs["Limit"] = remaining
             page = self.client.query(**kwargs)
             for item in page.get("Items", []):
                 yield _from_wire(item)
+            if remaining is not None:
+                remaining -= len(page.get("Items", []))
+                if remaining <= 0:
+                    return
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def batch_write(self, requests: list[dict[str, Any]], *, retries: int = 5) -> None:
+        """Up to 25 PutRequest/DeleteRequest entries (plain dicts); unprocessed ones are retried with backoff."""
+        import time
+
+        pending = [_request_to_wire(r) for r in requests]
+        for attempt in range(retries + 1):
+            if not pending:
+                return
+            answer = self.client.batch_write_item(RequestItems={self.name: pending})
+            pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+            if pending and attempt < retries:
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+        if pending:
+            raise RuntimeError(f"DynamoDB left {len(pending)} writes unprocessed after {retries} retries")
 
     def query_index(self, gsi_pk: str) -> Iterator[dict[str, Any]]:
         """Every item whose GSI1PK is `gsi_pk` (eventually consistent, as every GSI read)."""

@@ -288,6 +288,10 @@ class FlowRepository:
             actions.append({"Delete": {"Key": {"PK": f"USER#{user_id}", "SK": f"ENDPOINT#{flow.endpoint_name}"}}})
         self.table.transact(actions)
         self._drop_data(item.get("data_s3_key"))
+        from flowless.store.messages import MessageRepository
+
+        # Langflow deletes a flow's messages with it.
+        MessageRepository(self.table).delete_flow(user_id=user_id, flow_id=flow_id)
         return flow
 
     def delete_many(self, *, user_id: str, flow_ids: Iterable[str]) -> int:
