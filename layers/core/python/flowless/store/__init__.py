@@ -22,6 +22,8 @@ from two containers writes the same item.
 
 S3 keys (never made from user input):
 - flows/{user_id}/{flow_id}/{version}.json   a flow's `data` when the item would pass DynamoDB's 400 KB limit
+- files/{user_id}/{sha256(path)}             a stored file; `path` is "<uuid>/<file name>" (validated, never
+                                              in the key), kept percent-encoded in the object's `path` metadata
 """
 
 from __future__ import annotations

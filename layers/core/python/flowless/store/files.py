@@ -1,0 +1,110 @@
+"""Files a user stored, addressed the way Langflow flows name them: "<uuid>/<file name>".
+
+The uuid is a flow id (Langflow's v1 files) or the user's id (v2); to the store it is just part of the
+path. A path comes from a flow or a tweak, so it never becomes part of an S3 key: it is validated, then
+hashed, and the object lives under the owner's prefix. Reads are scoped by the caller's user id, so a
+path alone never reaches another user's file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from urllib.parse import quote
+
+from flowless.errors import InvalidInputError, NotFoundError
+from flowless.store._dynamo import error_code
+
+__all__ = ["FileRepository", "UserFiles", "file_name", "validate_path"]
+
+# A uuid-like folder, then one file name: no further slashes, backslashes or NUL bytes.
+_PATH = re.compile(r"[0-9a-fA-F-]{36}/[^/\\\x00]{1,255}")
+# File systems cap a name at 255 bytes; the same cap keeps the name inside S3's 2 KB of metadata.
+_MAX_NAME_BYTES = 255
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def validate_path(path: Any) -> str:
+    """The path itself when it is a well-formed "<uuid>/<file name>", else InvalidInputError."""
+    if not isinstance(path, str) or not _PATH.fullmatch(path) or ".." in path:
+        raise InvalidInputError(f"Invalid file path: {str(path)[:300]!r}; expected '<id>/<file name>'")
+    if len(file_name(path).encode()) > _MAX_NAME_BYTES:
+        raise InvalidInputError(f"File name is longer than {_MAX_NAME_BYTES} bytes")
+    return path
+
+
+def file_name(path: str) -> str:
+    """The file name part of a path ("<uuid>/notes.txt" -> "notes.txt")."""
+    return path.rpartition("/")[2]
+
+
+class FileRepository:
+    """Stored files, one S3 object each, under files/{user_id}/{sha256 of the path}."""
+
+    def __init__(self, s3: Any = None, bucket: str | None = None) -> None:
+        from flowless.settings import get_settings
+
+        self._s3 = s3
+        self.bucket = bucket or get_settings().bucket_name
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            from flowless.store.aws import client
+
+            self._s3 = client("s3")
+        return self._s3
+
+    @staticmethod
+    def key(*, user_id: str, path: str) -> str:
+        """The S3 key of a file: only the user id (ours, not the caller's text) and a hash."""
+        if not user_id or "/" in user_id:
+            raise ValueError("a file needs the owner's user id")
+        digest = hashlib.sha256(validate_path(path).encode()).hexdigest()
+        return f"files/{user_id}/{digest}"
+
+    def put(self, *, user_id: str, path: str, content: bytes, content_type: str | None = None) -> None:
+        """Store (or replace) the file at `path` for this user."""
+        key = self.key(user_id=user_id, path=path)
+        # S3 metadata must be ASCII, so the path is kept percent-encoded.
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=content, ContentType=content_type or "application/octet-stream",
+            Metadata={"path": quote(path, safe="/")},
+        )
+
+    def get(self, *, user_id: str, path: str) -> bytes:
+        """The file's bytes; NotFoundError when this user has no file at `path`."""
+        key = self.key(user_id=user_id, path=path)
+        try:
+            answer = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if error_code(exc) in _MISSING_CODES:
+                raise NotFoundError(f"File not found: {file_name(path)}") from exc
+            raise
+        return answer["Body"].read()
+
+    def exists(self, *, user_id: str, path: str) -> bool:
+        key = self.key(user_id=user_id, path=path)
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if error_code(exc) in _MISSING_CODES:
+                return False
+            raise
+        return True
+
+    def delete(self, *, user_id: str, path: str) -> None:
+        """Remove the file; removing a file that is not there is not an error (S3 deletes are idempotent)."""
+        self.s3.delete_object(Bucket=self.bucket, Key=self.key(user_id=user_id, path=path))
+
+
+class UserFiles:
+    """One user's stored files as a run reads them: `read(path) -> (file name, bytes)`."""
+
+    def __init__(self, user_id: str, repository: FileRepository | None = None) -> None:
+        self.user_id = user_id
+        self.repository = repository or FileRepository()
+
+    def read(self, path: str) -> tuple[str, bytes]:
+        return file_name(path), self.repository.get(user_id=self.user_id, path=path)
