@@ -208,3 +208,18 @@ class HandlerClient:
 @pytest.fixture
 def api(invoke: Any, api_event: Any) -> HandlerClient:
     return HandlerClient(invoke, api_event)
+
+
+@pytest.fixture
+def llm_stub() -> Iterator[Any]:
+    """A local OpenAI-compatible server that flows reach through OPENAI_BASE_URL (loopback allowed)."""
+    from tests.stubs.openai_stub import OpenAIStub
+
+    from flowless.settings import get_settings
+
+    with OpenAIStub() as stub:
+        os.environ["OPENAI_BASE_URL"] = stub.base_url
+        os.environ["FLOWLESS_ALLOW_PRIVATE_NETWORK"] = "true"
+        get_settings.cache_clear()
+        yield stub
+

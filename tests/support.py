@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 
 def multipart(field: str, filename: str, content: bytes, content_type: str = "application/json") -> tuple[bytes, dict[str, str]]:
@@ -13,3 +18,15 @@ def multipart(field: str, filename: str, content: bytes, content_type: str = "ap
         f"Content-Type: {content_type}\r\n\r\n"
     ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
     return body, {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
+def upload_flow(api: Any, name: str, account: Any = None, **changes: Any) -> dict[str, Any]:
+    """Import a shared fixture through /api/v1/flows/upload/ and return the created flow."""
+    matches = list(FIXTURES.glob(f"langflow/**/{name}.json"))
+    assert matches, f"no fixture named {name}"
+    export = json.loads(matches[0].read_text())
+    export.update(changes)
+    body, headers = multipart("file", f"{name}.json", json.dumps(export).encode())
+    reply = api.post("flows", "/api/v1/flows/upload/", body=body, headers=headers, account=account)
+    assert reply.status_code == 201, reply.content
+    return reply.json()[0]

@@ -111,7 +111,8 @@ def test_only_the_cli_uses_the_local_stack() -> None:
 # ---- errors ----------------------------------------------------------------------------------------
 
 # Classes whose status may be a server error; every other error is the caller's fault, hence 4xx.
-SERVER_SIDE_ERRORS = {"flowless.errors.FlowlessError"}
+# Failures of something other than the caller: a provider or remote service (502).
+SERVER_SIDE_ERRORS = {"flowless.errors.FlowlessError", "flowless.errors.UpstreamError"}
 
 
 def _all_error_classes() -> list[type]:

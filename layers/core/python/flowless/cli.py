@@ -2,6 +2,7 @@
 
     flowless dev [--host 127.0.0.1] [--port 7860] [--aws-port 4566]
     flowless api-key create --user NAME [--create-user] [--superuser] [--dev [--aws-port 4566]]
+    flowless run FLOW.json --input "..." [--tweaks JSON] [--input-type chat] [--output-type chat]
 
 `api-key create` talks to the stack the environment names (FLOWLESS_TABLE_NAME and the usual AWS
 variables, e.g. from `sam list stack-outputs`), or with --dev to a running `flowless dev`.
@@ -98,6 +99,70 @@ def _api_key_create(args: argparse.Namespace) -> int:
     return 0
 
 
+class _LocalFiles:
+    """Files a locally run flow reads: paths on this machine (the person running it chose them)."""
+
+    def read(self, path: str) -> tuple[str, bytes]:
+        from pathlib import Path
+
+        file = Path(path).expanduser()
+        return file.name, file.read_bytes()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a flow export in this process, without a server or storage, like `lfx run`."""
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from flowless.components.registry import default_registry
+    from flowless.engine.context import RunContext, Services
+    from flowless.engine.graph import parse_graph
+    from flowless.engine.outputs import select_outputs
+    from flowless.engine.run import RunRequest, prepare_graph, run_events
+    from flowless.engine.types import text_of
+    from flowless.errors import FlowlessError
+
+    try:
+        export = json.loads(Path(args.flow).read_text())
+        tweaks = json.loads(args.tweaks) if args.tweaks else None
+        registry = default_registry()
+        graph = parse_graph(export, registry, flow_id=str(export.get("id") or ""), flow_name=str(export.get("name") or ""))
+        request = RunRequest(input_value=args.input, input_type=args.input_type, output_type=args.output_type,
+                             tweaks=tweaks, session_id=args.session_id)
+        session_id = prepare_graph(graph, request, stream=False)
+    except (OSError, json.JSONDecodeError, FlowlessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # A local run may call a model server on this machine (Ollama, vLLM); metadata addresses stay refused.
+    services = Services(variables=lambda name: os.environ.get(name), files=_LocalFiles(), allow_private_network=True)
+    ctx = RunContext(flow_id=graph.flow_id, session_id=session_id, flow_name=graph.flow_name, services=services)
+
+    async def execute() -> tuple[object | None, str | None]:
+        async for event in run_events(graph, registry=registry, ctx=ctx, request=request):
+            if event.kind == "end_vertex":
+                vertex = event.data["vertex"]
+                print(f"  built {vertex.display_name} ({vertex.id}) in {vertex.timedelta * 1000:.1f} ms",
+                      file=sys.stderr)
+            elif event.kind == "end":
+                return event.data["result"], None
+            elif event.kind == "error":
+                return None, str(event.data["error"])
+        return None, "the run ended without a result"
+
+    result, error = asyncio.run(execute())
+    if error is not None or result is None:
+        print(json.dumps({"result": None, "success": False, "error": error, "logs": ""}))
+        return 1
+    chosen = select_outputs(graph, result, output_type=args.output_type)  # type: ignore[arg-type]
+    last = chosen[-1] if chosen else None
+    value = next(iter(last.results.values()), None) if last else None
+    print(json.dumps({"result": text_of(value), "type": "message" if last else "none",
+                      "component": last.display_name if last else None, "component_id": last.id if last else None,
+                      "success": True, "logs": ""}, ensure_ascii=False))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowless", description="Serve Langflow and DB-GPT flows on AWS Lambda.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +184,15 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--dev", action="store_true", help="use the running `flowless dev` stack")
     create.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help="with --dev: its --aws-port")
     create.set_defaults(func=_api_key_create)
+
+    run = commands.add_parser("run", help="run a flow export here, without a server, and print its result")
+    run.add_argument("flow", help="a Langflow flow export (JSON)")
+    run.add_argument("--input", default=None, help="the input value")
+    run.add_argument("--tweaks", default=None, help="tweaks as JSON, e.g. '{\"Chat Input\": {\"sender_name\": \"Ada\"}}'")
+    run.add_argument("--input-type", default="chat", choices=("chat", "text", "any"))
+    run.add_argument("--output-type", default="chat", choices=("chat", "text", "any", "debug"))
+    run.add_argument("--session-id", default=None)
+    run.set_defaults(func=_run)
     return parser
 
 

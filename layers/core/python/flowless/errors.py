@@ -23,6 +23,7 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "DuplicateError",
+    "FlowRunError",
     "FlowlessError",
     "InvalidApiKeyError",
     "InvalidFlowError",
@@ -31,6 +32,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "UpstreamError",
 ]
 
 
@@ -84,3 +86,11 @@ class PermissionDeniedError(FlowlessError):
 
 class PayloadTooLargeError(FlowlessError):
     """A request body or file is over the configured limit."""
+
+
+class FlowRunError(InvalidInputError):
+    """A component refused its configuration or input while a flow ran (a missing key, a bad URL, ...)."""
+
+
+class UpstreamError(FlowlessError):
+    """A model provider or remote service a flow called failed or could not be reached."""

@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     # Langflow's LANGFLOW_MAX_FILE_SIZE_UPLOAD, in MB: the request-body limit of every route.
     max_file_size_upload: int = Field(default=1024, ge=1)
     default_folder_name: str = "Starter Project"
+    # Flows may call loopback and private addresses (a local model server, tests). Link-local and cloud
+    # metadata addresses stay refused whatever this says.
+    allow_private_network: bool = False
+
+    # Where `load_from_db` variables (e.g. OPENAI_API_KEY) are looked up after the request and the environment:
+    # an SSM Parameter Store path ("/flowless/variables" -> /flowless/variables/OPENAI_API_KEY) and a Secrets
+    # Manager name prefix. Empty turns that source off.
+    variables_parameter_path: str = ""
+    variables_secret_prefix: str = ""
+
     # How long a resolved API key is trusted by a warm container before it is looked up again.
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
 

@@ -31,6 +31,8 @@ STATUS_BY_ERROR: dict[type[errors.FlowlessError], int] = {
     errors.InvalidApiKeyError: 403,
     errors.PermissionDeniedError: 403,
     errors.PayloadTooLargeError: 413,
+    errors.FlowRunError: 400,
+    errors.UpstreamError: 502,
 }
 
 
