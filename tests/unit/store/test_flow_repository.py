@@ -161,3 +161,21 @@ def test_delete_removes_the_flow_its_names_and_its_s3_data(aws):
     assert list(repo.table.query_prefix("USER#u1", "FLOW")) == []
     assert list(repo.table.query_prefix("USER#u1", "ENDPOINT")) == []
     assert boto3.client("s3").list_objects_v2(Bucket=repo.bucket, Prefix="flows/u1/").get("KeyCount", 0) == 0
+
+
+def test_a_run_rereads_a_flow_only_when_its_version_changed(aws):
+    repo = FlowRepository()
+    flow = repo.create(user_id="u1", values={"name": "Cached", "data": {"nodes": [], "edges": [], "v": 1}})
+    calls = []
+    repo.table.client.meta.events.register("provide-client-params.dynamodb.GetItem",
+                                           lambda params, **_: calls.append(params.get("ProjectionExpression")))
+    assert repo.get_for_run(user_id="u1", flow_id=flow.id).data["v"] == 1
+    assert repo.get_for_run(user_id="u1", flow_id=flow.id).data["v"] == 1
+    assert calls[-1] is not None  # the second read asked for the version only
+    repo.update(user_id="u1", flow_id=flow.id, changes={"data": {"nodes": [], "edges": [], "v": 2}})
+    assert repo.get_for_run(user_id="u1", flow_id=flow.id).data["v"] == 2
+    repo.delete(user_id="u1", flow_id=flow.id)
+    with pytest.raises(NotFoundError):
+        repo.get_for_run(user_id="u1", flow_id=flow.id)
+    with pytest.raises(NotFoundError):
+        repo.get_for_run(user_id="u2", flow_id=flow.id)

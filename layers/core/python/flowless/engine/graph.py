@@ -114,7 +114,8 @@ def _vertex(node: Mapping[str, Any]) -> Vertex | None:
     if not node_id:
         raise InvalidFlowError(f"A {kind} node has no id")
     spec = data.get("node") or {}
-    template = {k: v for k, v in (spec.get("template") or {}).items() if isinstance(v, dict)}
+    # Field dicts are copied: tweaks and inputs change them per run, never the flow they came from.
+    template = {k: dict(v) for k, v in (spec.get("template") or {}).items() if isinstance(v, dict)}
     outputs = [str(o.get("name")) for o in spec.get("outputs") or [] if isinstance(o, Mapping) and o.get("name")]
     prefix = node_id.split("-")[0]
     return Vertex(

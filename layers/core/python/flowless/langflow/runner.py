@@ -38,10 +38,11 @@ def find_flow(user_id: str, flow_id_or_name: str) -> Any:
     try:
         flow_id = str(uuid.UUID(flow_id_or_name))
     except ValueError:
-        found = repo.find_by_endpoint(user_id=user_id, endpoint_name=flow_id_or_name)
-    else:
+        flow_id = repo.flow_id_for_endpoint(user_id=user_id, endpoint_name=flow_id_or_name) or ""
+    found = None
+    if flow_id:
         try:
-            found = repo.get(user_id=user_id, flow_id=flow_id)
+            found = repo.get_for_run(user_id=user_id, flow_id=flow_id)
         except NotFoundError:
             found = None
     if found is None:

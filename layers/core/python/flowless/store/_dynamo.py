@@ -57,10 +57,14 @@ class Table:
         self.client = client
         self.name = name or get_settings().table_name
 
-    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
-        answer = self.client.get_item(
-            TableName=self.name, Key=_to_wire({"PK": pk, "SK": sk}), ConsistentRead=consistent
-        )
+    def get(self, pk: str, sk: str, *, consistent: bool = True, projection: str | None = None) -> dict[str, Any] | None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": _to_wire({"PK": pk, "SK": sk}),
+                                  "ConsistentRead": consistent}
+        if projection:
+            names = {f"#p{i}": name for i, name in enumerate(projection.split(","))}
+            kwargs["ProjectionExpression"] = ",".join(names)
+            kwargs["ExpressionAttributeNames"] = names
+        answer = self.client.get_item(**kwargs)
         item = answer.get("Item")
         return _from_wire(item) if item else None
 

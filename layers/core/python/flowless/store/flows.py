@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -20,6 +21,10 @@ from flowless.store._dynamo import Table, cancellation_codes, error_code
 from flowless.store.names import next_free_name
 
 __all__ = ["Flow", "FlowRepository", "INLINE_DATA_LIMIT"]
+
+# Flows a warm container has run, newest last, reused while their version is unchanged (see get_for_run).
+_RUN_CACHE_SIZE = 16
+_run_cache: OrderedDict[tuple[str, str], Flow] = OrderedDict()
 
 # DynamoDB items stop at 400 KB including attribute names; leave room for the metadata.
 INLINE_DATA_LIMIT = 350_000
@@ -146,6 +151,30 @@ class FlowRepository:
         if item is None:
             raise NotFoundError("Flow not found")
         return self._from_item(item)
+
+    def get_for_run(self, *, user_id: str, flow_id: str) -> Flow:
+        """Like `get`, but a flow this container has already read is reused while its version is unchanged:
+        the check reads only the version, which is a fraction of a flow item. Callers must not change it."""
+        key = (user_id, flow_id)
+        cached = _run_cache.get(key)
+        if cached is not None:
+            head = self.table.get(f"USER#{user_id}", f"FLOW#{flow_id}", projection="version")
+            if head is None:
+                _run_cache.pop(key, None)
+                raise NotFoundError("Flow not found")
+            if head.get("version") == cached.version:
+                _run_cache.move_to_end(key)
+                return cached
+        flow = self.get(user_id=user_id, flow_id=flow_id)
+        _run_cache[key] = flow
+        while len(_run_cache) > _RUN_CACHE_SIZE:
+            _run_cache.popitem(last=False)
+        return flow
+
+    def flow_id_for_endpoint(self, *, user_id: str, endpoint_name: str) -> str | None:
+        """The id of the user's flow with this endpoint name (one small read of the name's claim)."""
+        claim = self.table.get(f"USER#{user_id}", f"ENDPOINT#{endpoint_name}")
+        return str(claim["flow_id"]) if claim else None
 
     def find_by_endpoint(self, *, user_id: str, endpoint_name: str) -> Flow | None:
         claim = self.table.get(f"USER#{user_id}", f"ENDPOINT#{endpoint_name}")
