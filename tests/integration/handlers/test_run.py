@@ -117,7 +117,7 @@ def test_memory_chatbot_without_llm_gives_langflow_text_and_remembers(api):
     second = _run(api, flow["id"], {"input_value": "again"})
     text = _answer(second)
     # The stored turn of the first run (user, then machine) is the context of the second, as a table.
-    assert text.startswith("|    | text | sender | sender_name |")
+    assert text.startswith("| text | sender | sender_name |")
     assert "| hello there | User | User |" in text and "| Machine | AI |" in text
     assert text.endswith("\n\nUser: again\nAI: ")
     other_session = _run(api, flow["id"], {"input_value": "new", "session_id": "fresh"})

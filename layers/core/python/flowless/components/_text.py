@@ -18,15 +18,18 @@ def clean_text(text: str) -> str:
 
 
 def markdown_table(frame: DataFrame, *, drop_empty: bool = True) -> str:
-    """A pipe table with an index column, as a DataFrame's to_markdown gives."""
+    """A pipe table without an index column, as Langflow renders a DataFrame (`to_markdown(index=False)`)."""
     rows = [r for r in frame.rows if not drop_empty or any(v not in (None, "") for v in r.values())]
     if not rows:
         return ""
     columns = frame.columns()
-    header = "|    | " + " | ".join(columns) + " |"
-    rule = "|---:|" + "|".join(":" + "-" * max(len(c), 3) for c in columns) + "|"
-    body = ["| " + str(i).rjust(2) + " | " + " | ".join(str(r.get(c, "")).replace("\n", " ") for c in columns) + " |"
-            for i, r in enumerate(rows)]
+
+    def cell(value: Any) -> str:
+        return str(value if value is not None else "").replace("|", "\\|").replace("\n", "<br/>")
+
+    header = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join(":" + "-" * max(len(c), 3) for c in columns) + "|"
+    body = ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join([header, rule, *body])
 
 

@@ -142,10 +142,17 @@ class TypeConverterComponent(Component):
         return Message(text=text_of(value), flow_id=self.ctx.flow_id)
 
     def convert_to_data(self) -> Data:
-        return as_data(self.params.get("input_data"))
+        value = self.params.get("input_data")
+        # A Message converts to its text alone, as Langflow's converter does.
+        if isinstance(value, Message):
+            return Data(data={"text": value.text})
+        return as_data(value)
 
     def convert_to_dataframe(self) -> DataFrame:
-        return as_dataframe(self.params.get("input_data"))
+        value = self.params.get("input_data")
+        if isinstance(value, Message):
+            return DataFrame(rows=[{"text": value.text}])
+        return as_dataframe(value)
 
 
 class CombineText(Component):
