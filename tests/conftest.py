@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import load_function
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
@@ -71,18 +73,6 @@ def aws(template: Any) -> Iterator[dict[str, str]]:
         os.environ.update(env)
         _reset_process_state()
         yield env
-
-
-_loaded: dict[str, Any] = {}
-
-
-def load_function(name: str) -> Any:
-    """functions/<name>/app.py, imported once under a unique module name (every function has an app.py)."""
-    from flowless.local.events import load_function as load
-
-    if name not in _loaded:
-        _loaded[name] = load(ROOT / "functions" / name / "app.py", f"flowless_fn_{name}")
-    return _loaded[name]
 
 
 class Reply:

@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
 def multipart(field: str, filename: str, content: bytes, content_type: str = "application/json") -> tuple[bytes, dict[str, str]]:
@@ -30,3 +31,15 @@ def upload_flow(api: Any, name: str, account: Any = None, **changes: Any) -> dic
     reply = api.post("flows", "/api/v1/flows/upload/", body=body, headers=headers, account=account)
     assert reply.status_code == 201, reply.content
     return reply.json()[0]
+
+
+_loaded: dict[str, Any] = {}
+
+
+def load_function(name: str) -> Any:
+    """functions/<name>/app.py, imported once under a unique module name (every function has an app.py)."""
+    from flowless.local.events import load_function as load
+
+    if name not in _loaded:
+        _loaded[name] = load(ROOT / "functions" / name / "app.py", f"flowless_fn_{name}")
+    return _loaded[name]

@@ -87,7 +87,7 @@ def _import_app(group: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    return module.app
+    return module
 
 
 def _served_routes(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
@@ -110,7 +110,12 @@ def _served_routes(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
 def test_api_events_match_app_routes(function: str, group: str) -> None:
     events = [r for r in TEMPLATE.api_routes() if r.function == function]
     declared = {(r.method, r.path.rstrip("/") or "/") for r in events}
-    served = _served_routes(_import_app(group).router.routes)
+    module = _import_app(group)
+    if not hasattr(module, "app"):
+        # An event-driven function (SQS, EventBridge) serves no HTTP route and must have no Api event.
+        assert not declared, f"{function} has Api events but no FastAPI app"
+        return
+    served = _served_routes(module.app.router.routes)
     missing_in_template = sorted(served - declared)
     missing_in_app = sorted(declared - served)
     assert not missing_in_template and not missing_in_app, (
@@ -201,3 +206,42 @@ def test_deps_layer_requirements_match_pyproject() -> None:
         f"layers/deps/requirements.txt differs from pyproject's dependencies minus boto3:\n"
         f"  missing: {sorted(set(expected) - set(actual))}\n  extra: {sorted(set(actual) - set(expected))}"
     )
+
+
+def _events_of_type(kind: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(function, its properties, the event's properties) for every event of `kind`."""
+    found = []
+    for name, fn in TEMPLATE.functions().items():
+        props = fn["Properties"]
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") == kind:
+                found.append((name, props, event["Properties"]))
+    return found
+
+
+def test_run_queue_feeds_the_executor_in_batches_with_partial_failures() -> None:
+    run_queue = _global_ref("FLOWLESS_RUN_QUEUE_URL")
+    consumers = [(fn, props, ev) for fn, props, ev in _events_of_type("SQS")
+                 if ev["Queue"] == {"Fn::GetAtt": [run_queue, "Arn"]}]
+    assert len(consumers) == 1, consumers
+    _, props, event = consumers[0]
+    assert event["BatchSize"] > 1
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = TEMPLATE.resources[run_queue]["Properties"]
+    timeout = props.get("Timeout") or TEMPLATE.data["Globals"]["Function"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_dead_letters_have_a_consumer() -> None:
+    run_queue = _global_ref("FLOWLESS_RUN_QUEUE_URL")
+    dlq = TEMPLATE.resources[run_queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert any(ev["Queue"] == {"Fn::GetAtt": [dlq, "Arn"]} for _, _, ev in _events_of_type("SQS"))
+
+
+def test_uploads_reach_a_function_through_an_eventbridge_rule_on_triggers() -> None:
+    rules = _events_of_type("EventBridgeRule")
+    assert rules, "no function handles uploads"
+    pattern = rules[0][2]["Pattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "triggers/"}]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": _global_ref("FLOWLESS_BUCKET_NAME")}]

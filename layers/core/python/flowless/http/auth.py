@@ -21,6 +21,7 @@ __all__ = [
     "CallerDep",
     "SuperuserDep",
     "api_key_from",
+    "caller_for_key",
     "forget_cached_keys",
     "resolve_caller",
     "superuser_caller",
@@ -81,7 +82,8 @@ def superuser_caller() -> Caller:
     return caller
 
 
-def _caller_for_key(key: str) -> Caller:
+def caller_for_key(key: str) -> Caller:
+    """The user an API key belongs to (cached briefly); InvalidApiKeyError when it is unknown or inactive."""
     from flowless.settings import get_settings
     from flowless.store.api_keys import ApiKeyRepository, hash_api_key
     from flowless.store.users import UserRepository
@@ -114,7 +116,7 @@ def resolve_caller(request: Request) -> Caller:
         superuser_caller()  # registers the bootstrap key before it is first looked up
     key = api_key_from(request)
     if key is not None:
-        return _caller_for_key(key)
+        return caller_for_key(key)
     if settings.auto_login:
         return superuser_caller()
     raise MissingApiKeyError("An API key must be passed as query or header")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from flowless.engine.events import Event, RunResult
@@ -97,12 +97,16 @@ class FlowRun:
         self.variables = dict(variables or {})
         self.stream = stream
         self.result: RunResult | None = None
+        # Lets a caller widen what the flow's File components may read (the object that started an upload run).
+        self.wrap_files: Callable[[Any], Any] | None = None
 
     def _context(self) -> Any:
         from flowless.engine.context import RunContext
         from flowless.langflow.services import run_services
 
         services = run_services(user_id=self.user_id, flow_id=self.flow.id, variables=self.variables)
+        if self.wrap_files is not None:
+            services.files = self.wrap_files(services.files)
         return RunContext(flow_id=self.flow.id, session_id=self.session_id, user_id=self.user_id,
                           flow_name=self.flow.name, stream=self.stream, services=services)
 

@@ -151,5 +151,23 @@ class Table:
             wire.append({kind: body})
         self.client.transact_write_items(TransactItems=wire)
 
+    def update(self, key: Mapping[str, Any], expression: str, *, condition: str | None = None,
+               names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> bool:
+        """UpdateItem; False when the condition does not hold (nothing written)."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": _to_wire(key), "UpdateExpression": expression}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = dict(names)
+        if values:
+            kwargs["ExpressionAttributeValues"] = _to_wire(values)
+        try:
+            self.client.update_item(**kwargs)
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def delete(self, pk: str, sk: str) -> None:
         self.client.delete_item(TableName=self.name, Key=_to_wire({"PK": pk, "SK": sk}))

@@ -171,6 +171,17 @@ class FlowRepository:
             _run_cache.popitem(last=False)
         return flow
 
+    def owner_of(self, flow_id_or_endpoint: str, *, by_endpoint: bool) -> tuple[str, str] | None:
+        """(user_id, flow_id) of a flow found without a caller (webhooks, uploads): by id, or by endpoint name
+        (the oldest claim wins when several users chose the same name, as Langflow takes the first row)."""
+        if by_endpoint:
+            for claim in self.table.query_index(f"ENDPOINT#{flow_id_or_endpoint}"):
+                return str(claim["GSI1SK"]), str(claim["flow_id"])
+            return None
+        for item in self.table.query_index(f"FLOW#{flow_id_or_endpoint}"):
+            return str(item["user_id"]), str(item["id"])
+        return None
+
     def flow_id_for_endpoint(self, *, user_id: str, endpoint_name: str) -> str | None:
         """The id of the user's flow with this endpoint name (one small read of the name's claim)."""
         claim = self.table.get(f"USER#{user_id}", f"ENDPOINT#{endpoint_name}")
