@@ -16,12 +16,17 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
 - USER#{user_id}      | ENDPOINT#{endpoint}     | ENDPOINT#{endpoint} / {user_id} | endpoint-name uniqueness → flow_id
 - USER#{user_id}#MSGS#{flow_id} | MSG#{session}#{ns}#{message_id} | -             | a chat message (JSON in `body`);
   {session} is percent-encoded so one session's key prefix never matches another's; {ns} orders a session
+- USER#{user_id}      | TASK#{task_id}          | -                               | a background run (webhook, upload):
+  status PENDING/STARTED/SUCCESS/FAILURE, lease_until + claimed_by (run once), result JSON, `ttl` 30 days
 
 The default project's id is derived from the user's id (`default_project_id`), so creating it twice
 from two containers writes the same item.
 
 S3 keys (never made from user input):
 - flows/{user_id}/{flow_id}/{version}.json   a flow's `data` when the item would pass DynamoDB's 400 KB limit
+- runs/{user_id}/{task_id}/body              a webhook body too large for a queue message
+- triggers/{flow_id}/{name}                  uploads that start a flow (written by the stack's operators with their
+                                              own AWS credentials; Flowless only reads them)
 - files/{user_id}/{sha256(path)}             a stored file; `path` is "<uuid>/<file name>" (validated, never
                                               in the key), kept percent-encoded in the object's `path` metadata
 """
