@@ -1,6 +1,6 @@
 """`flowless`: the local stack and admin commands.
 
-    flowless dev [--host 127.0.0.1] [--port 7860] [--aws-port 4566]
+    flowless dev [--host 127.0.0.1] [--port 7860] [--aws-port 4566] [--retry-delay 1]
     flowless api-key create --user NAME [--create-user] [--superuser] [--dev [--aws-port 4566]]
     flowless run FLOW.json --input "..." [--tweaks JSON] [--input-type chat] [--output-type chat]
 
@@ -24,18 +24,23 @@ def _dev(args: argparse.Namespace) -> int:
 
     from flowless.local.stack import LocalStack, find_template
 
-    stack = LocalStack(find_template(), host=args.host, aws_port=args.aws_port, auto_login=not args.no_auto_login)
+    stack = LocalStack(find_template(), host=args.host, aws_port=args.aws_port, auto_login=not args.no_auto_login,
+                       retry_delay_s=args.retry_delay)
     stack.start_aws()
     _register_superuser()
+    workers = stack.start_workers()
     base = f"http://{args.host}:{args.port}"
     print(f"Flowless local stack\n  API      {base}\n  Docs     {base}/docs\n"
           f"  AWS      {stack.aws_endpoint} (embedded; table {os.environ.get('FLOWLESS_TABLE_NAME')})\n"
           f"  Auth     {'auto-login as the superuser when no key is sent' if not args.no_auto_login else 'API key required'}\n"
           f"  New key  uv run flowless api-key create --user {_superuser_name()} --dev --aws-port {stack.aws_port}",
           flush=True)
+    for line in workers:
+        print(f"  Worker   {line}", flush=True)
     try:
         uvicorn.run(stack.gateway(), host=args.host, port=args.port, log_level="info", lifespan="off")
     finally:
+        stack.stop_workers()
         stack.stop_aws()
     return 0
 
@@ -167,11 +172,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowless", description="Serve Langflow and DB-GPT flows on AWS Lambda.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    dev = commands.add_parser("dev", help="run the local stack: embedded AWS, resources and API gateway")
+    dev = commands.add_parser(
+        "dev", help="run the local stack: embedded AWS, resources, API gateway and event workers")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=7860)
     dev.add_argument("--aws-port", type=int, default=DEFAULT_AWS_PORT, help="port of the embedded AWS endpoint")
     dev.add_argument("--no-auto-login", action="store_true", help="require an API key on every request")
+    dev.add_argument("--retry-delay", type=float, default=1.0, metavar="SECONDS",
+                     help="how soon a failed queue message or upload event is retried (AWS waits the queue's "
+                          "visibility timeout)")
     dev.set_defaults(func=_dev)
 
     api_key = commands.add_parser("api-key", help="manage API keys")

@@ -1,17 +1,20 @@
 """Create the template's table, bucket and queues on whatever endpoint boto3 points at (moto).
 
 Properties are taken from template.yaml itself, so the local stack and the tests can never drift from
-what `sam deploy` creates. Returns the environment variables that name the created resources.
+what `sam deploy` creates. `create_resources` returns the environment variables that name the created
+resources; `create_stack_resources` also returns each resource's physical name (and each queue's ARN), which
+the local event workers need to find the queues and buckets the template's events refer to.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowless.local.template import Template
 
-__all__ = ["create_resources", "physical_name", "table_environment"]
+__all__ = ["CreatedResources", "create_resources", "create_stack_resources", "physical_name", "table_environment"]
 
 
 def physical_name(prefix: str, logical_id: str) -> str:
@@ -37,8 +40,22 @@ def _table_args(name: str, props: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+@dataclass(frozen=True)
+class CreatedResources:
+    """What `create_stack_resources` made, by logical id."""
+
+    environment: dict[str, str]                          # FLOWLESS_* variables, as the functions read them
+    names: dict[str, str] = field(default_factory=dict)  # table name, bucket name or queue URL
+    arns: dict[str, str] = field(default_factory=dict)   # queue ARNs
+
+
 def create_resources(template: Template, *, prefix: str = "flowless", session: Any = None) -> dict[str, str]:
     """Create every DynamoDB table, S3 bucket and SQS queue of the template; return FLOWLESS_* names."""
+    return create_stack_resources(template, prefix=prefix, session=session).environment
+
+
+def create_stack_resources(template: Template, *, prefix: str = "flowless", session: Any = None) -> CreatedResources:
+    """Create every DynamoDB table, S3 bucket and SQS queue of the template; return what was created."""
     import boto3
 
     session = session or boto3.session.Session()
@@ -75,7 +92,7 @@ def create_resources(template: Template, *, prefix: str = "flowless", session: A
         url = sqs.create_queue(QueueName=physical_name(prefix, logical), Attributes=attributes)["QueueUrl"]
         names[logical] = url
         arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return _environment(template, names)
+    return CreatedResources(environment=_environment(template, names), names=names, arns=arns)
 
 
 def _environment(template: Template, names: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The whole local stack in one process: moto as the embedded AWS, the template's resources, the gateway.
+"""The whole local stack in one process: moto as the embedded AWS, the template's resources, the gateway,
+and workers that feed the event-driven functions (SQS event sources, S3 upload rules).
 
 `flowless dev` runs it in the foreground; the integration tests start it in a background thread.
 """
@@ -49,14 +50,21 @@ def find_template(start: Path | None = None) -> Path:
 
 @dataclass
 class LocalStack:
-    """moto server + resources from template.yaml + environment; then a gateway over the functions."""
+    """moto server + resources from template.yaml + environment; then a gateway and event workers."""
 
     template_path: Path
     host: str = "127.0.0.1"
     aws_port: int = 0
     auto_login: bool = True
     environment: dict[str, str] = field(default_factory=dict)
+    # How soon a failed SQS message or S3 event is retried locally (AWS waits the queue's visibility timeout).
+    retry_delay_s: float = 1.0
+    # Batches one SQS event source may have in flight at once.
+    worker_concurrency: int = 2
+    resource_prefix: str = RESOURCE_PREFIX
     _moto: Any = None
+    _resources: Any = None
+    _workers: Any = None
 
     @property
     def template(self) -> Template:
@@ -83,16 +91,45 @@ class LocalStack:
             # Explicit settings of the caller (say, real credentials' absence or a chosen region) stay.
             if key in ("AWS_ENDPOINT_URL", "FLOWLESS_AUTO_LOGIN") or key not in os.environ:
                 os.environ[key] = value
-        from flowless.local.resources import create_resources
+        from flowless.local.resources import create_stack_resources
 
-        os.environ.update(create_resources(self.template, prefix=RESOURCE_PREFIX))
+        self._resources = create_stack_resources(self.template, prefix=self.resource_prefix)
+        os.environ.update(self._resources.environment)
         self.environment = {k: os.environ[k] for k in os.environ
                             if k.startswith(("FLOWLESS_", "AWS_", "POWERTOOLS_"))}
         _forget_process_state()
         return self.environment
 
+    def start_workers(self) -> list[str]:
+        """Run the template's SQS and S3-triggered functions against the embedded AWS (after `start_aws`).
+
+        Returns one line per worker, e.g. "ExecutorFunction <- RunQueue (SQS, batch 10)".
+        """
+        from flowless.local.workers import start_workers
+
+        if self._resources is None:
+            raise RuntimeError("start_aws() first: the workers need the created queues and buckets")
+        self.stop_workers()
+        self._workers = start_workers(self.template, self._resources.names, self._resources.arns,
+                                      retry_delay_s=self.retry_delay_s, concurrency=self.worker_concurrency)
+        return list(self._workers.describe())
+
+    def stop_workers(self, timeout: float = 10.0) -> None:
+        if self._workers is not None:
+            self._workers.stop(timeout)
+            self._workers = None
+
     def stop_aws(self) -> None:
+        # Workers first: a poller talking to a stopped endpoint would only log connection errors.
+        self.stop_workers()
         if self._moto is not None:
+            # moto keeps its state per process, not per server: forget it, or the next stack started in this
+            # process (the next test module) would find this one's table and fail to create its own.
+            import urllib.request
+
+            reset = urllib.request.Request(f"{self.aws_endpoint}/moto-api/reset", method="POST")
+            with urllib.request.urlopen(reset, timeout=5):  # noqa: S310 - our own local endpoint
+                pass
             self._moto.stop()
             self._moto = None
 
