@@ -41,14 +41,27 @@ async def _run_body(request: Request) -> Any:
 
 @router.post("/run/{flow_id_or_name}", response_model=None,
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
-async def simplified_run_flow(flow_id_or_name: str, request: Request, caller: CallerDep) -> dict[str, Any]:
-    """Run a flow by id or endpoint name with Langflow's SimplifiedAPIRequest; answer its RunResponse."""
+async def simplified_run_flow(flow_id_or_name: str, request: Request, caller: CallerDep,
+                              stream: bool = False) -> Any:
+    """Run a flow by id or endpoint name with Langflow's SimplifiedAPIRequest; answer its RunResponse, or with
+    `stream=true` Langflow's event records (add_message, token, end | error) as they happen."""
     from flowless.langflow.runner import FlowRun, find_flow, request_variables
 
     body = await _run_body(request)
     flow = find_flow(caller.user_id, flow_id_or_name)
-    run = FlowRun(user_id=caller.user_id, flow=flow, request=body, variables=request_variables(request.headers))
-    return await run.response()
+    # Everything a client can get wrong is checked here, before a stream starts and its status is fixed at 200.
+    run = FlowRun(user_id=caller.user_id, flow=flow, request=body, variables=request_variables(request.headers),
+                  stream=stream)
+    if not stream:
+        return await run.response()
+    from fastapi.responses import StreamingResponse
+
+    from flowless.settings import get_settings
+    from flowless.wire.streams import langflow_records, with_keepalives
+
+    events = with_keepalives(run.events(), every_s=get_settings().stream_keepalive_seconds)
+    return StreamingResponse(langflow_records(events, run.run_response), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/all")

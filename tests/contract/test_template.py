@@ -245,3 +245,34 @@ def test_uploads_reach_a_function_through_an_eventbridge_rule_on_triggers() -> N
     assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"]["key"] == [{"prefix": "triggers/"}]
     assert pattern["detail"]["bucket"]["name"] == [{"Ref": _global_ref("FLOWLESS_BUCKET_NAME")}]
+
+
+def test_streaming_routes_really_stream() -> None:
+    """RESPONSE_STREAM on a route must become a STREAM integration on the response-streaming URI: a wrong value
+    passes `sam validate` and silently buffers (the translator only recognises the exact SAM value)."""
+    streaming = [r for r in TEMPLATE.api_routes() if r.streaming]
+    assert {(r.method, r.path) for r in streaming} >= {("POST", "/api/v1/run/{flow_id_or_name}")}
+    apis = [r for r in _translated()["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    paths = apis[0]["Properties"]["Body"]["paths"]
+    for route in TEMPLATE.api_routes():
+        integration = paths[route.path][route.method.lower()]["x-amazon-apigateway-integration"]
+        uri = json.dumps(integration["uri"])
+        if route.streaming:
+            assert integration.get("responseTransferMode") == "STREAM", route
+            assert "response-streaming-invocations" in uri, route
+            assert integration.get("timeoutInMillis") == 900000, route
+        else:
+            assert "responseTransferMode" not in integration and "response-streaming-invocations" not in uri
+
+
+def test_every_route_of_a_streaming_function_streams() -> None:
+    """Under the adapter's response_stream mode every answer is a stream, so a buffered route would break."""
+    by_function: dict[str, set[bool]] = {}
+    for route in TEMPLATE.api_routes():
+        by_function.setdefault(route.function, set()).add(route.streaming)
+    for function, modes in by_function.items():
+        env = TEMPLATE.functions()[function]["Properties"].get("Environment", {}).get("Variables", {})
+        if env.get("AWS_LWA_INVOKE_MODE") == "response_stream":
+            assert modes == {True}, function
+        else:
+            assert modes == {False}, function

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from collections.abc import Iterator
 from typing import Any
 
 from tests.stubs.server import RecordedRequest, StubServer, send_chunked, send_json
@@ -40,6 +41,11 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw_stream: str | None = None
     drop: bool = False
+    interval_s: float = 0.0  # pause before each streamed content chunk, like a model generating
+
+    @classmethod
+    def slow(cls, chunks: list[str], interval_s: float) -> Reply:
+        return cls(text="".join(chunks), chunks=chunks, interval_s=interval_s)
 
     @classmethod
     def answer(cls, text: str, *, chunks: list[str] | None = None) -> Reply:
@@ -109,6 +115,9 @@ class OpenAIStub(StubServer):
         super().__init__()
         self._replies: deque[Reply] = deque()
         self._replies_lock = threading.Lock()
+        # perf_counter() when each streamed content chunk was handed to the socket, and streams the client cut.
+        self.chunk_times: list[float] = []
+        self.aborted_streams = 0
 
     @property
     def base_url(self) -> str:
@@ -145,13 +154,24 @@ class OpenAIStub(StubServer):
             model = str((body or {}).get("model", "stub-model"))
             if isinstance(body, dict) and body.get("stream"):
                 chunks = reply.chunks if reply.chunks is not None else re.findall(r"\S+\s*", text)
-                events = [chunk_event("", role="assistant", model=model)]
-                events += [chunk_event(c, model=model) for c in chunks]
-                events += [chunk_event(finish_reason="stop", model=model), "data: [DONE]\n\n"]
                 headers = {"Content-Type": "text/event-stream", **reply.headers}
-                send_chunked(http, 200, [e.encode() for e in events], headers)
+                try:
+                    send_chunked(http, 200, self._paced(chunks, model, reply.interval_s), headers)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.aborted_streams += 1
             else:
                 send_json(http, reply.status, _completion(text, model, body), reply.headers)
+
+
+    def _paced(self, chunks: list[str], model: str, interval_s: float) -> Iterator[bytes]:
+        yield chunk_event("", role="assistant", model=model).encode()
+        for chunk in chunks:
+            if interval_s:
+                time.sleep(interval_s)
+            self.chunk_times.append(time.perf_counter())
+            yield chunk_event(chunk, model=model).encode()
+        yield chunk_event(finish_reason="stop", model=model).encode()
+        yield b"data: [DONE]\n\n"
 
 
 def _json_or_none(raw: bytes) -> Any:

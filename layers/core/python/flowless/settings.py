@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     variables_parameter_path: str = ""
     variables_secret_prefix: str = ""
 
+    # A streamed run sends a keep-alive after this long without an event (API Gateway cuts streams idle 5 min).
+    stream_keepalive_seconds: float = Field(default=15.0, gt=0)
+
     # How long a resolved API key is trusted by a warm container before it is looked up again.
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
 

@@ -127,14 +127,18 @@ class FlowRun:
                 MessageRepository().add_many(user_id=self.user_id, flow_id=self.flow.id,
                                              messages=[message_event_data(m) for m in ctx.new_messages])
 
-    async def response(self) -> dict[str, Any]:
-        """Run to the end and answer Langflow's RunResponse, or raise the run's error."""
+    def run_response(self, result: RunResult) -> dict[str, Any]:
+        """Langflow's RunResponse for a finished run: the outputs the request asked for."""
         from flowless.engine.outputs import select_outputs
 
+        chosen = select_outputs(self.graph, result, output_type=self.request.output_type,
+                                output_component=self.request.output_component)
+        return run_response(self.session_id, self.request.input_value, chosen)
+
+    async def response(self) -> dict[str, Any]:
+        """Run to the end and answer Langflow's RunResponse, or raise the run's error."""
         async for event in self.events():
             if event.kind == "error":
                 raise run_error(event.data.get("exception") or RuntimeError(event.data["error"]))
         assert self.result is not None
-        chosen = select_outputs(self.graph, self.result, output_type=self.request.output_type,
-                                output_component=self.request.output_component)
-        return run_response(self.session_id, self.request.input_value, chosen)
+        return self.run_response(self.result)

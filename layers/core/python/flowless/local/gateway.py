@@ -111,7 +111,7 @@ class Gateway:
         compiled, params = matched
         if compiled.route.streaming:
             module = self.function_module(compiled.function_name)
-            await module.app(scope, receive, send)
+            await module.app(_with_request_context(scope, compiled, params), receive, send)
             return
         body = await _read_body(receive, API_GATEWAY_MAX_BODY)
         if body is None:
@@ -151,6 +151,17 @@ class Gateway:
                 merged["paths"].setdefault(path, {}).update(ops)
             merged["components"]["schemas"].update(doc.get("components", {}).get("schemas", {}))
         return merged
+
+
+def _with_request_context(scope: dict[str, Any], compiled: _CompiledRoute, params: dict[str, str]) -> dict[str, Any]:
+    """The request as Lambda Web Adapter hands it to the app: API Gateway's request context (identity, ids,
+    path parameters) in the `x-amzn-request-context` JSON header."""
+    client = scope.get("client") or ("127.0.0.1", 0)
+    event = rest_proxy_event(scope["method"], scope["path"], resource=compiled.route.path,
+                             path_parameters=params or None, source_ip=client[0])
+    headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() != b"x-amzn-request-context"]
+    headers.append((b"x-amzn-request-context", json.dumps(event["requestContext"]).encode()))
+    return {**scope, "headers": headers}
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
