@@ -14,15 +14,25 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> bool:
+    import json
+
     from flowless.errors import InvalidInputError
     from flowless.langflow.background import fail_dead_letter, parse_message
 
+    receive_count = int(record.attributes.approximate_receive_count or 0)
+    try:
+        body = json.loads(record.body)
+    except json.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and body.get("kind") == "build":
+        from flowless.langflow.build import fail_build_dead_letter
+
+        return fail_build_dead_letter(body, receive_count=receive_count)
     try:
         message = parse_message(record.body)
     except InvalidInputError:
         logger.error("dead letter is not a run message", extra={"message_id": record.message_id})
         return False
-    receive_count = int(record.attributes.approximate_receive_count or 0)
     failed = fail_dead_letter(message, receive_count=receive_count)
     logger.warning("run abandoned", extra={"task_id": message["task_id"], "marked_failed": failed})
     return failed

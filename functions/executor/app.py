@@ -20,9 +20,20 @@ _lease_seconds = 900.0
 
 
 def record_handler(record: SQSRecord) -> str:
+    import json
+
     from flowless.errors import InvalidInputError
     from flowless.langflow.background import execute_message, parse_message
 
+    try:
+        body = json.loads(record.body)
+    except json.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and body.get("kind") == "build":
+        from flowless.langflow.build import execute_build
+
+        # A playground build job: its events go to the job, not a task.
+        return execute_build(body, claimer=record.message_id, lease_seconds=_lease_seconds).status
     try:
         message = parse_message(record.body)
     except InvalidInputError as exc:

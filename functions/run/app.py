@@ -7,6 +7,8 @@ components and providers are imported only when a run needs them.
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Request
@@ -62,6 +64,74 @@ async def simplified_run_flow(flow_id_or_name: str, request: Request, caller: Ca
     events = with_keepalives(run.events(), every_s=get_settings().stream_keepalive_seconds)
     return StreamingResponse(langflow_records(events, run.run_response), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/build/{flow_id}/flow", response_model=None,
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
+async def build_flow(flow_id: uuid.UUID, request: Request, caller: CallerDep,
+                     event_delivery: str = "polling") -> Any:
+    """Start a playground build job ({"job_id"}), or with event_delivery=direct stream its events now."""
+    from flowless.langflow.build import build_direct, start_build
+
+    raw = await request.body()
+    body = _json_object(raw)
+    query = dict(request.query_params)
+    if event_delivery == "direct":
+        from fastapi.responses import StreamingResponse
+
+        from flowless.wire.langflow_build import ndjson_body
+
+        records = build_direct(caller.user_id, str(flow_id), body, query)
+        first = await anext(records)  # request and flow errors surface here, before the status is sent
+
+        async def body_stream() -> AsyncIterator[str]:
+            yield ndjson_body([first])
+            async for record in records:
+                yield ndjson_body([record])
+
+        return StreamingResponse(body_stream(), media_type="application/x-ndjson")
+    return {"job_id": start_build(caller.user_id, str(flow_id), body, query)}
+
+
+@router.get("/build/{job_id}/events", response_model=None)
+def get_build_events(job_id: uuid.UUID, caller: CallerDep, event_delivery: str | None = None,
+                     stream: bool | None = None, after_seq: int = 0) -> Any:
+    """A build job's events: streamed as they are stored (the default), or those stored so far (polling)."""
+    from fastapi.responses import Response, StreamingResponse
+
+    from flowless.langflow.build import follow_events, wait_events
+    from flowless.wire.langflow_build import ndjson_body, polling_body
+
+    polling = event_delivery == "polling" or (event_delivery is None and stream is False)
+    if polling:
+        found = wait_events(caller.user_id, str(job_id), after_seq)
+        return Response(polling_body(found.records), media_type="application/x-ndjson")
+    records = follow_events(caller.user_id, str(job_id), after_seq)  # an unknown job raises here: a 404
+    return StreamingResponse((ndjson_body([r]) for r in records), media_type="application/x-ndjson")
+
+
+@router.post("/build/{job_id}/cancel")
+def cancel_build(job_id: uuid.UUID, caller: CallerDep) -> dict[str, Any]:
+    """Cancel a build job that has not ended."""
+    from flowless.langflow.build import cancel_build as cancel
+
+    if cancel(caller.user_id, str(job_id)):
+        return {"success": True, "message": "Flow build cancelled successfully"}
+    return {"success": False, "message": "Failed to cancel flow build"}
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    if not raw.strip():
+        return None
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                                       "input": {}, "ctx": {"error": exc.msg}}]) from exc
+    if not isinstance(payload, dict):
+        raise RequestValidationError([{"type": "dict_type", "loc": ("body",), "msg": "Input should be an object",
+                                       "input": payload}])
+    return payload
 
 
 @router.get("/all")

@@ -18,6 +18,10 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
   {session} is percent-encoded so one session's key prefix never matches another's; {ns} orders a session
 - USER#{user_id}      | TASK#{task_id}          | -                               | a background run (webhook, upload):
   status PENDING/STARTED/SUCCESS/FAILURE, lease_until + claimed_by (run once), result JSON, `ttl` 30 days
+- USER#{user_id}      | JOB#{job_id}            | -                               | a build job (playground): flow_id,
+  status QUEUED/RUNNING/DONE/FAILED/CANCELLED, request JSON (or request_key), lease_until + claimed_by, `ttl` 1 day
+- JOB#{job_id}        | EVT#{seq:08d}           | -                               | one build event record (JSON in `body`,
+  or `body_key` in S3 when large), `ttl` 1 day; readers resume with SK > EVT#{last seen}
 
 The default project's id is derived from the user's id (`default_project_id`), so creating it twice
 from two containers writes the same item.
@@ -25,6 +29,8 @@ from two containers writes the same item.
 S3 keys (never made from user input):
 - flows/{user_id}/{flow_id}/{version}.json   a flow's `data` when the item would pass DynamoDB's 400 KB limit
 - runs/{user_id}/{task_id}/body              a webhook body too large for a queue message
+- jobs/{job_id}/request.json                 a build request (with a `data` override) too large for the job item
+- jobs/{job_id}/events/{seq:08d}.json        a build event too large for its item (runs/ and jobs/ expire in 2 days)
 - triggers/{flow_id}/{name}                  uploads that start a flow (written by the stack's operators with their
                                               own AWS credentials; Flowless only reads them)
 - files/{user_id}/{sha256(path)}             a stored file; `path` is "<uuid>/<file name>" (validated, never
