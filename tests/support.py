@@ -43,3 +43,22 @@ def load_function(name: str) -> Any:
     if name not in _loaded:
         _loaded[name] = load(ROOT / "functions" / name / "app.py", f"flowless_fn_{name}")
     return _loaded[name]
+
+
+def node(node_id: str, fields: dict[str, Any] | None = None, *, kind: str | None = None,
+         display_name: str | None = None) -> dict[str, Any]:
+    """A flow node as Langflow exports it: type from `kind` (or the id's prefix), fields as template values.
+
+    Every node carries Python `code` that would stop the process if anything ever executed it.
+    """
+    kind = kind or node_id.split("-")[0]
+    template = {name: {"type": "str", "value": value} for name, value in (fields or {}).items()}
+    template["code"] = {"type": "code", "value": "raise SystemExit"}
+    return {"id": node_id, "type": "genericNode",
+            "data": {"id": node_id, "type": kind, "node": {"template": template, "display_name": display_name or kind}}}
+
+
+def edge(source: str, output: str, target: str, field: str) -> dict[str, Any]:
+    """An edge from `source`'s output to `target`'s field, with Langflow's handles."""
+    return {"source": source, "target": target,
+            "data": {"sourceHandle": {"id": source, "name": output}, "targetHandle": {"id": target, "fieldName": field}}}

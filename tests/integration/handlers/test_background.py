@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from flowless.local.events import lambda_context
+from tests.support import edge, node
 
 
 @pytest.fixture(autouse=True)
@@ -20,19 +21,11 @@ def auto_login(aws, monkeypatch):
     get_settings.cache_clear()
 
 
-def _node(node_id: str, kind: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    template = {k: {"type": "str", "value": v} for k, v in (fields or {}).items()}
-    return {"id": node_id, "data": {"id": node_id, "type": kind, "node": {"template": template}}}
 
 
-def _edge(source: str, output: str, target: str, field: str) -> dict[str, Any]:
-    return {"source": source, "target": target,
-            "data": {"sourceHandle": {"name": output}, "targetHandle": {"fieldName": field}}}
-
-
-WEBHOOK_FLOW = {"nodes": [_node("Webhook-hook", "Webhook", {"data": ""}),
-                          _node("ChatOutput-out", "ChatOutput", {"session_id": ""})],
-                "edges": [_edge("Webhook-hook", "output_data", "ChatOutput-out", "input_value")]}
+WEBHOOK_FLOW = {"nodes": [node("Webhook-hook", {"data": ""}, kind="Webhook"),
+                          node("ChatOutput-out", {"session_id": ""}, kind="ChatOutput")],
+                "edges": [edge("Webhook-hook", "output_data", "ChatOutput-out", "input_value")]}
 
 
 def _create_flow(api, data: dict[str, Any], account=None, **extra: Any) -> dict[str, Any]:
@@ -176,7 +169,7 @@ def test_a_duplicate_delivery_runs_once(api):
 
 
 def test_a_flow_error_fails_the_task_without_retry(api):
-    data = {"nodes": [_node("Webhook-hook", "Webhook"), _node("Agent-x", "Agent")], "edges": []}
+    data = {"nodes": [node("Webhook-hook", kind="Webhook"), node("Agent-x", kind="Agent")], "edges": []}
     flow = _create_flow(api, data)
     task_id = _webhook(api, flow["id"], "{}").json()["task_id"]
     assert _execute(_receive(_queue("run"))) == {"batchItemFailures": []}
@@ -231,8 +224,8 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_and_fails_its_task(api):
 
 # ---- uploads ------------------------------------------------------------------------------------------------
 
-FILE_FLOW = {"nodes": [_node("File-doc", "File", {"path": ""}), _node("ChatOutput-out", "ChatOutput")],
-             "edges": [_edge("File-doc", "message", "ChatOutput-out", "input_value")]}
+FILE_FLOW = {"nodes": [node("File-doc", {"path": ""}, kind="File"), node("ChatOutput-out", kind="ChatOutput")],
+             "edges": [edge("File-doc", "message", "ChatOutput-out", "input_value")]}
 
 
 def _upload_event(bucket: str, key: str) -> dict[str, Any]:

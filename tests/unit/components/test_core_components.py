@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import edge, node
+
 from flowless.components.inputs_outputs import ChatOutput, Webhook
 from flowless.components.logic import OPERATORS, ConditionalRouter
 from flowless.components.memory import Memory
@@ -37,18 +39,6 @@ REGISTRY = default_registry()
 # ---- helpers ------------------------------------------------------------------------------------------
 
 
-def node(node_id: str, fields: dict[str, Any] | None = None, *, kind: str | None = None,
-         display_name: str | None = None) -> dict[str, Any]:
-    kind = kind or node_id.split("-")[0]
-    template = {name: {"type": "str", "value": value} for name, value in (fields or {}).items()}
-    template["code"] = {"type": "code", "value": "raise SystemExit"}
-    return {"id": node_id, "type": "genericNode",
-            "data": {"id": node_id, "type": kind, "node": {"template": template, "display_name": display_name or kind}}}
-
-
-def edge(source: str, output: str, target: str, field: str) -> dict[str, Any]:
-    return {"source": source, "target": target,
-            "data": {"sourceHandle": {"id": source, "name": output}, "targetHandle": {"id": target, "fieldName": field}}}
 
 
 def run(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], request: RunRequest, *,

@@ -16,7 +16,7 @@ from flowless.engine.plan import plan_run
 from flowless.engine.run import RunRequest, prepare_graph, run_events
 from flowless.engine.tweaks import apply_tweaks
 from flowless.errors import InvalidFlowError, InvalidInputError
-from tests.support import FIXTURES
+from tests.support import FIXTURES, edge, node
 
 REGISTRY = default_registry()
 
@@ -25,18 +25,6 @@ def fixture(name: str) -> dict[str, Any]:
     return json.loads(next(FIXTURES.glob(f"langflow/**/{name}.json")).read_text())
 
 
-def node(node_id: str, fields: dict[str, Any] | None = None, *, kind: str | None = None,
-         display_name: str | None = None) -> dict[str, Any]:
-    kind = kind or node_id.split("-")[0]
-    template = {name: {"type": "str", "value": value} for name, value in (fields or {}).items()}
-    template["code"] = {"type": "code", "value": "raise SystemExit"}
-    return {"id": node_id, "type": "genericNode",
-            "data": {"id": node_id, "type": kind, "node": {"template": template, "display_name": display_name or kind}}}
-
-
-def edge(source: str, output: str, target: str, field: str) -> dict[str, Any]:
-    return {"source": source, "target": target,
-            "data": {"sourceHandle": {"id": source, "name": output}, "targetHandle": {"id": target, "fieldName": field}}}
 
 
 def run(payload: dict[str, Any], request: RunRequest, *, services: Services | None = None):
