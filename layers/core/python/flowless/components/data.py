@@ -127,6 +127,15 @@ async def _send(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any)
 # ---- Read File ----------------------------------------------------------------------------------------
 
 
+def _check_extension(name: str) -> None:
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if extension not in TEXT_EXTENSIONS:
+        raise ValueError(
+            f"Unsupported file type: {name!r}. Supported types: {', '.join(TEXT_EXTENSIONS)} "
+            "(PDF, Word and image files cannot be read here)"
+        )
+
+
 class File(Component):
     kind = "File"
     display_name = "Read File"
@@ -197,15 +206,12 @@ class File(Component):
 
     @staticmethod
     async def _read_one(reader: Any, path: str) -> dict[str, Any]:
-        name = path.rpartition("/")[2]
-        extension = name.rpartition(".")[2].lower() if "." in name else ""
-        if extension not in TEXT_EXTENSIONS:
-            raise ValueError(
-                f"Unsupported file type: {name!r}. Supported types: {', '.join(TEXT_EXTENSIONS)} "
-                "(PDF, Word and image files cannot be read here)"
-            )
+        if "/" in path:
+            # Refuse an unsupported type before downloading it; a bare v2 file id is checked once read.
+            _check_extension(path.rpartition("/")[2])
         # The reader is blocking (S3); run it off the loop so other vertices of the layer keep going.
-        _, content = await asyncio.to_thread(reader.read, path)
+        name, content = await asyncio.to_thread(reader.read, path)
+        _check_extension(name)
         # utf-8-sig drops a byte-order mark; undecodable bytes become U+FFFD rather than failing the run.
         return {"text": content.decode("utf-8-sig", errors="replace"), "file_path": path}
 

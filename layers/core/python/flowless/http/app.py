@@ -33,10 +33,9 @@ class BodyLimit:
         limit_mb = get_settings().max_file_size_upload
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit_mb * 1024 * 1024:
-            got = int(length) / (1024 * 1024)
-            await _send_json(send, 413, {
-                "detail": f"Content size limit exceeded. Maximum allowed is {limit_mb}MB and got {got:.2f}MB."
-            })
+            from flowless.langflow.limits import size_limit_message
+
+            await _send_json(send, 413, {"detail": size_limit_message(limit_mb=limit_mb, got_bytes=int(length))})
             return
         await self.app(scope, receive, send)
 

@@ -20,6 +20,12 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
   status PENDING/STARTED/SUCCESS/FAILURE, lease_until + claimed_by (run once), result JSON, `ttl` 30 days
 - USER#{user_id}      | JOB#{job_id}            | -                               | a build job (playground): flow_id,
   status QUEUED/RUNNING/DONE/FAILED/CANCELLED, request JSON (or request_key), lease_until + claimed_by, `ttl` 1 day
+- USER#{user_id}      | FILE#{file_id}          | -                               | a v2 file: name (as given), path
+  "<user_id>/<file_id><ext>", size, content_type, extension, created_at/updated_at (store/file_records.py)
+- USER#{user_id}      | FLOWFILE#{flow_id}#{stored_name} | -                      | a v1 file of a flow (listed by prefix);
+  stored_name "<timestamp>_<name>" is one path segment of <= 255 bytes; the name as sent is kept in `filename`
+- USER#{user_id}      | UPLOAD#{file_id}        | -                               | a presigned upload not landed yet:
+  the name and content type the file will get, `ttl` 1 day
 - JOB#{job_id}        | EVT#{seq:08d}           | -                               | one build event record (JSON in `body`,
   or `body_key` in S3 when large), `ttl` 1 day; readers resume with SK > EVT#{last seen}
 
@@ -35,6 +41,8 @@ S3 keys (never made from user input):
                                               own AWS credentials; Flowless only reads them)
 - files/{user_id}/{sha256(path)}             a stored file; `path` is "<uuid>/<file name>" (validated, never
                                               in the key), kept percent-encoded in the object's `path` metadata
+- uploads/{user_id}/{file_id}                 a presigned upload as it lands; the FileUploads function moves it to
+                                              files/ and registers it (an EventBridge rule on uploads/); expires in 1 day
 """
 
 from __future__ import annotations

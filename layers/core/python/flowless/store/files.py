@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from flowless.errors import InvalidInputError, NotFoundError
 from flowless.store._dynamo import error_code
 
-__all__ = ["FileRepository", "UserFiles", "file_name", "validate_path"]
+__all__ = ["UPLOADS_PREFIX", "FileRepository", "UserFiles", "file_name", "validate_path"]
+
+# Presigned uploads land here first; an EventBridge rule on this prefix registers them.
+UPLOADS_PREFIX = "uploads/"
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Downloads are sent in pieces of this size, so a large file is never held whole in memory.
+_CHUNK_BYTES = 1024 * 1024
 
 # A uuid-like folder, then one file name: no further slashes, backslashes or NUL bytes.
 _PATH = re.compile(r"[0-9a-fA-F-]{36}/[^/\\\x00]{1,255}")
@@ -94,6 +101,53 @@ class FileRepository:
             raise
         return True
 
+    def open(self, *, user_id: str, path: str) -> tuple[Iterator[bytes], int, str]:
+        """The file as (chunks, size, content type), read from S3 as it is sent rather than all at once."""
+        key = self.key(user_id=user_id, path=path)
+        try:
+            answer = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if error_code(exc) in _MISSING_CODES:
+                raise NotFoundError(f"File not found: {file_name(path)}") from exc
+            raise
+        body = answer["Body"]
+        return (body.iter_chunks(_CHUNK_BYTES), int(answer.get("ContentLength", 0)),
+                answer.get("ContentType") or "application/octet-stream")
+
+    @staticmethod
+    def staging_key(*, user_id: str, file_id: str) -> str:
+        """Where a presigned upload lands before it is registered: ids we made, nothing the caller wrote."""
+        if not user_id or "/" in user_id or not _ID.fullmatch(file_id):
+            raise ValueError("a staged upload needs the owner's id and a file id")
+        return f"{UPLOADS_PREFIX}{user_id}/{file_id}"
+
+    def presigned_post(self, *, user_id: str, file_id: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+        """A browser-style POST form straight to S3; S3 itself refuses a body over `max_bytes`."""
+        key = self.staging_key(user_id=user_id, file_id=file_id)
+        answer: dict[str, Any] = self.s3.generate_presigned_post(
+            Bucket=self.bucket, Key=key, Conditions=[["content-length-range", 0, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+        return answer
+
+    def adopt_staged(self, *, user_id: str, file_id: str, path: str, content_type: str) -> int:
+        """Move a landed upload to the file's own key; its size. NotFoundError if it is not (or no longer) there."""
+        source = self.staging_key(user_id=user_id, file_id=file_id)
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=source)
+        except Exception as exc:
+            if error_code(exc) in _MISSING_CODES:
+                raise NotFoundError("Upload not found") from exc
+            raise
+        # CopyObject handles objects up to 5 GB, the most one presigned POST can carry.
+        self.s3.copy_object(
+            Bucket=self.bucket, Key=self.key(user_id=user_id, path=path),
+            CopySource={"Bucket": self.bucket, "Key": source}, MetadataDirective="REPLACE",
+            ContentType=content_type, Metadata={"path": quote(path, safe="/")},
+        )
+        self.s3.delete_object(Bucket=self.bucket, Key=source)
+        return int(head.get("ContentLength", 0))
+
     def delete(self, *, user_id: str, path: str) -> None:
         """Remove the file; removing a file that is not there is not an error (S3 deletes are idempotent)."""
         self.s3.delete_object(Bucket=self.bucket, Key=self.key(user_id=user_id, path=path))
@@ -107,4 +161,10 @@ class UserFiles:
         self.repository = repository or FileRepository()
 
     def read(self, path: str) -> tuple[str, bytes]:
+        """A file by its path (v1 "<flow_id>/<name>", v2 "<user_id>/<file_id><ext>") or by its bare v2 id."""
+        if _ID.fullmatch(path.strip().lower()):
+            from flowless.store.file_records import FileRecordRepository
+
+            record = FileRecordRepository().get(user_id=self.user_id, file_id=path.strip().lower())
+            return record.download_name, self.repository.get(user_id=self.user_id, path=record.path)
         return file_name(path), self.repository.get(user_id=self.user_id, path=path)
