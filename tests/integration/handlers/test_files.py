@@ -180,3 +180,18 @@ def test_document_qa_reads_a_v1_file(api, llm_stub, make_account, monkeypatch):
     reply = _run(api, flow["id"], {"input_value": "?", "tweaks": {"File-b2gOG": {"path": [path]}}}, account=alice)
     assert reply.status_code == 200, reply.content
     assert "Q3,12%" in llm_stub.requests[-1].json["messages"][0]["content"]
+
+
+def test_document_qa_reads_an_uploaded_pdf(api, llm_stub, make_account, monkeypatch):
+    from tests.stubs.openai_stub import Reply
+    from tests.support import make_pdf
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    alice = make_account()
+    flow = upload_flow(api, "Document Q&A", account=alice)
+    created = _upload(api, alice, "annual report.pdf", make_pdf("Net income was 5 million")).json()
+    llm_stub.enqueue(Reply.answer("5 million"))
+    reply = _run(api, flow["id"], {"input_value": "Net income?", "tweaks": {"File-b2gOG": {"path": [created["id"]]}}},
+                 account=alice)
+    assert reply.status_code == 200, reply.content
+    assert "Net income was 5 million" in llm_stub.requests[-1].json["messages"][0]["content"]

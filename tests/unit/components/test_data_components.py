@@ -195,11 +195,19 @@ def test_undecodable_bytes_are_replaced_and_a_bom_dropped():
 
 
 def test_unsupported_types_fail_clearly_without_being_read():
-    files = _Files({f"{FOLDER}/report.pdf": b"%PDF-1.7"})
-    component = _component(File, Services(files=files), path=[f"{FOLDER}/report.pdf"])
-    with pytest.raises(ValueError, match=r"Unsupported file type: 'report.pdf'.*Supported types: txt, md"):
+    files = _Files({f"{FOLDER}/photo.png": b"\x89PNG"})
+    component = _component(File, Services(files=files), path=[f"{FOLDER}/photo.png"])
+    with pytest.raises(ValueError, match=r"Unsupported file type: 'photo.png'.*Supported types: txt, md"):
         _call(component, "message")
     assert files.reads == []
+
+
+def test_pdf_and_word_files_are_read():
+    from tests.support import make_docx, make_pdf
+
+    files = _Files({f"{FOLDER}/a.pdf": make_pdf("From the PDF"), f"{FOLDER}/b.docx": make_docx("From Word")})
+    component = _component(File, Services(files=files), path=[f"{FOLDER}/a.pdf", f"{FOLDER}/b.docx"])
+    assert _call(component, "message").text == "From the PDF\n\nFrom Word"
 
 
 def test_silent_errors_skip_files_that_cannot_be_read():

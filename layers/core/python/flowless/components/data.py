@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPONENTS", "APIRequest", "File", "URLComponent"]
 
-# Files decoded as UTF-8 text. Binary formats (pdf, docx, images) need parsers this runtime does not ship.
+# Files decoded as UTF-8 text; PDF and Word files are parsed (components/documents.py); images are not read.
 TEXT_EXTENSIONS = (
     "txt", "md", "mdx", "csv", "tsv", "json", "jsonl", "yaml", "yml", "xml", "html", "htm", "py", "js", "ts",
     "tsx", "jsx", "sql", "sh", "log", "ini", "toml", "cfg", "conf", "rst", "css",
@@ -127,12 +127,17 @@ async def _send(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any)
 # ---- Read File ----------------------------------------------------------------------------------------
 
 
+def _extension(name: str) -> str:
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
 def _check_extension(name: str) -> None:
-    extension = name.rpartition(".")[2].lower() if "." in name else ""
-    if extension not in TEXT_EXTENSIONS:
+    from flowless.components.documents import DOCUMENT_EXTENSIONS
+
+    if _extension(name) not in TEXT_EXTENSIONS + DOCUMENT_EXTENSIONS:
         raise ValueError(
-            f"Unsupported file type: {name!r}. Supported types: {', '.join(TEXT_EXTENSIONS)} "
-            "(PDF, Word and image files cannot be read here)"
+            f"Unsupported file type: {name!r}. Supported types: {', '.join(TEXT_EXTENSIONS + DOCUMENT_EXTENSIONS)} "
+            "(image files cannot be read here)"
         )
 
 
@@ -144,7 +149,7 @@ class File(Component):
     icon = "file-text"
     inputs = (
         Input("path", "Files", type="file", value=[], is_list=True,
-              info=f"Supported file extensions: {', '.join(TEXT_EXTENSIONS)}"),
+              info=f"Supported file extensions: {', '.join(TEXT_EXTENSIONS)}, pdf, docx"),
         Input("file_path", "Server File Path", type="other", value="", input_types=("Data", "Message"),
               is_list=True, advanced=True,
               info="Data with a 'file_path' property, or a Message with a path."),
@@ -212,6 +217,11 @@ class File(Component):
         # The reader is blocking (S3); run it off the loop so other vertices of the layer keep going.
         name, content = await asyncio.to_thread(reader.read, path)
         _check_extension(name)
+        from flowless.components.documents import DOCUMENT_EXTENSIONS, document_text
+
+        if _extension(name) in DOCUMENT_EXTENSIONS:
+            # Parsing is CPU work: off the loop too.
+            return {"text": await asyncio.to_thread(document_text, name, content), "file_path": path}
         # utf-8-sig drops a byte-order mark; undecodable bytes become U+FFFD rather than failing the run.
         return {"text": content.decode("utf-8-sig", errors="replace"), "file_path": path}
 
