@@ -17,12 +17,28 @@ logger = logging.getLogger("flowless")
 _TRIGGER_KEY = re.compile(r"^triggers/(?P<flow_id>[0-9a-fA-F-]{36})/[^\x00]+$")
 
 
+def _object_key(bucket: str, key: str) -> str:
+    """The object's real key. S3's own notifications URL-encode keys; whether an EventBridge event does is not
+    something to bet a run on, so the key as sent is tried first and its decoded form only if that is absent."""
+    decoded = unquote_plus(key)
+    if decoded == key:
+        return key
+    from flowless.store.aws import client
+
+    try:
+        client("s3").head_object(Bucket=bucket, Key=key)
+    except Exception:  # noqa: BLE001 - absent (or unreadable) as sent: it was encoded
+        return decoded
+    return key
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from flowless.langflow.background import enqueue_run
     from flowless.store.flows import FlowRepository
 
     notification = S3EventBridgeNotificationEvent(event)
-    key = unquote_plus(notification.detail.object.key)
+    # The key as the event carries it (the data class would decode it unconditionally).
+    key = _object_key(notification.detail.bucket.name, notification["detail"]["object"]["key"])
     matched = _TRIGGER_KEY.match(key)
     if matched is None:
         # Not ours to run; retrying would not change that.

@@ -280,3 +280,22 @@ def test_sample_events_drive_the_webhook_and_the_executor(api, invoke, load_even
     assert answer == {"batchItemFailures": []}
     assert _execute(_receive(_queue("run"))) == {"batchItemFailures": []}
     assert _task(api, accepted.json()["task_id"])["status"] == "SUCCESS"
+
+
+# (moto mishandles "%" in keys on HeadObject, so the names here avoid it.)
+@pytest.mark.parametrize("name, sent", [("a+b c&d.txt", "a%2Bb+c%26d.txt"), ("a+b c&d.txt", "a+b c&d.txt")])
+def test_upload_keys_work_encoded_or_not(api, name, sent):
+    import os
+
+    from tests.support import load_function
+
+    flow = _create_flow(api, FILE_FLOW)
+    bucket = os.environ["FLOWLESS_BUCKET_NAME"]
+    key = f"triggers/{flow['id']}/{name}"
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"odd name")
+    event = _upload_event(bucket, f"triggers/{flow['id']}/{sent}")
+    answer = load_function("upload_trigger").handler(event, lambda_context("upload_trigger"))
+    _execute(_receive(_queue("run")))
+    task = _task(api, answer["task_id"])
+    assert task["status"] == "SUCCESS", task
+    assert task["result"]["outputs"][0]["inputs"] == {"input_value": key}
