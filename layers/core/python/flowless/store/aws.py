@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-__all__ = ["client", "reset_clients"]
+__all__ = ["BucketAccess", "client", "reset_clients"]
 
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -32,3 +32,25 @@ def reset_clients() -> None:
     """Forget every client, so the next use builds one from the current environment (tests)."""
     with _lock:
         _clients.clear()
+
+
+class BucketAccess:
+    """The files bucket and an S3 client made on first use, for repositories that keep objects."""
+
+    def __init__(self, s3: Any = None, bucket: str | None = None) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = client("s3")
+        return self._s3
+
+    @property
+    def bucket(self) -> str:
+        if self._bucket is None:
+            from flowless.settings import get_settings
+
+            self._bucket = get_settings().bucket_name
+        return self._bucket

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from flowless.errors import InvalidInputError, NotFoundError
 from flowless.store._dynamo import error_code
+from flowless.store.aws import BucketAccess
 
 __all__ = ["UPLOADS_PREFIX", "FileRepository", "UserFiles", "file_name", "validate_path"]
 
@@ -46,22 +47,8 @@ def file_name(path: str) -> str:
     return path.rpartition("/")[2]
 
 
-class FileRepository:
+class FileRepository(BucketAccess):
     """Stored files, one S3 object each, under files/{user_id}/{sha256 of the path}."""
-
-    def __init__(self, s3: Any = None, bucket: str | None = None) -> None:
-        from flowless.settings import get_settings
-
-        self._s3 = s3
-        self.bucket = bucket or get_settings().bucket_name
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from flowless.store.aws import client
-
-            self._s3 = client("s3")
-        return self._s3
 
     @staticmethod
     def key(*, user_id: str, path: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from flowless.clock import new_id, now_iso
 from flowless.errors import ConflictError, DuplicateError, NotFoundError
 from flowless.store._dynamo import Table, cancellation_codes, error_code
+from flowless.store.aws import BucketAccess
 from flowless.store.names import next_free_name
 
 __all__ = ["Flow", "FlowRepository", "INLINE_DATA_LIMIT"]
@@ -65,23 +66,13 @@ def _has_webhook(data: dict[str, Any] | None) -> bool:
     return any("Webhook" in str(node.get("id", "")) for node in nodes if isinstance(node, dict))
 
 
-class FlowRepository:
+class FlowRepository(BucketAccess):
     """A user's flows."""
 
     def __init__(self, table: Table | None = None, s3: Any = None, bucket: str | None = None) -> None:
-        from flowless.settings import get_settings
-
+        super().__init__(s3, bucket)
         self.table = table or Table()
-        self._s3 = s3
-        self.bucket = bucket or get_settings().bucket_name
 
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from flowless.store.aws import client
-
-            self._s3 = client("s3")
-        return self._s3
 
     # ---- item <-> record -------------------------------------------------------------------------
 

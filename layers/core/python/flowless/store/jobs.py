@@ -22,6 +22,7 @@ from typing import Any
 from flowless.clock import new_id, now_iso
 from flowless.errors import NotFoundError
 from flowless.store._dynamo import Table, _from_wire, _to_wire
+from flowless.store.aws import BucketAccess
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "RUNNING", "TERMINAL", "Job", "JobRepository"]
 
@@ -71,29 +72,13 @@ def _event_sk(seq: int) -> str:
     return f"EVT#{seq:08d}"
 
 
-class JobRepository:
+class JobRepository(BucketAccess):
     """A user's build jobs and their event logs."""
 
     def __init__(self, table: Table | None = None, s3: Any = None, bucket: str | None = None) -> None:
+        super().__init__(s3, bucket)
         self.table = table or Table()
-        self._s3 = s3
-        self._bucket = bucket
 
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from flowless.store.aws import client
-
-            self._s3 = client("s3")
-        return self._s3
-
-    @property
-    def bucket(self) -> str:
-        if self._bucket is None:
-            from flowless.settings import get_settings
-
-            self._bucket = get_settings().bucket_name
-        return self._bucket
 
     # ---- the job ---------------------------------------------------------------------------------
 
