@@ -56,3 +56,24 @@ def http(dev_stack: DevStack) -> Iterator[httpx.Client]:
     forget_cached_keys()
     with httpx.Client(base_url=dev_stack.base_url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def workers(dev_stack: DevStack, http: httpx.Client) -> Iterator[None]:
+    """The stack's event workers (run queue, dead letters, bucket events) for one test."""
+    dev_stack.stack.start_workers()
+    yield
+    dev_stack.stack.stop_workers()
+
+
+@pytest.fixture
+def owner(http: httpx.Client) -> dict[str, str]:
+    """Headers carrying the API key of a new user."""
+    import uuid
+
+    from flowless.store.api_keys import ApiKeyRepository
+    from flowless.store.users import UserRepository
+
+    user = UserRepository().create(username=f"user-{uuid.uuid4().hex[:6]}", password=None)
+    _, key = ApiKeyRepository().create(user_id=user.id, name="local stack")
+    return {"x-api-key": key}

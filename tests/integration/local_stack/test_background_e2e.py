@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import boto3
 import httpx
@@ -28,23 +27,6 @@ FILE_FLOW = {
 }
 
 
-@pytest.fixture
-def workers(dev_stack, http) -> Iterator[None]:
-    dev_stack.stack.start_workers()
-    yield
-    dev_stack.stack.stop_workers()
-
-
-@pytest.fixture
-def owner(http) -> dict[str, str]:
-    from flowless.store.api_keys import ApiKeyRepository
-    from flowless.store.users import UserRepository
-
-    import uuid
-
-    user = UserRepository().create(username=f"bg-{uuid.uuid4().hex[:6]}", password=None)
-    _, key = ApiKeyRepository().create(user_id=user.id, name="e2e")
-    return {"x-api-key": key}
 
 
 def _wait_for_end(http: httpx.Client, task_id: str, headers: dict[str, str], timeout: float = 20) -> dict:

@@ -3,28 +3,9 @@
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
-
-
-@pytest.fixture
-def workers(dev_stack, http) -> Iterator[None]:
-    dev_stack.stack.start_workers()
-    yield
-    dev_stack.stack.stop_workers()
-
-
-@pytest.fixture
-def owner(http) -> dict[str, str]:
-    from flowless.store.api_keys import ApiKeyRepository
-    from flowless.store.users import UserRepository
-
-    user = UserRepository().create(username=f"up-{uuid.uuid4().hex[:6]}", password=None)
-    _, key = ApiKeyRepository().create(user_id=user.id, name="uploads")
-    return {"x-api-key": key}
 
 
 def _wait_for_file(http: httpx.Client, file_id: str, headers: dict[str, str], timeout: float = 20) -> httpx.Response:

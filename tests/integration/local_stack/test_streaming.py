@@ -14,12 +14,8 @@ from tests.support import FIXTURES
 
 
 @pytest.fixture
-def key(http) -> str:
-    from flowless.store.api_keys import ApiKeyRepository
-    from flowless.store.users import UserRepository
-
-    user = UserRepository().create(username=f"stream-{uuid.uuid4().hex[:6]}", password=None)
-    return ApiKeyRepository().create(user_id=user.id, name="stream")[1]
+def key(owner) -> str:
+    return owner["x-api-key"]
 
 
 def _flow(http: httpx.Client, key: str, name: str) -> str:

@@ -67,16 +67,19 @@ class FileRepository(BucketAccess):
             Metadata={"path": quote(path, safe="/")},
         )
 
-    def get(self, *, user_id: str, path: str) -> bytes:
-        """The file's bytes; NotFoundError when this user has no file at `path`."""
-        key = self.key(user_id=user_id, path=path)
+    def _object(self, *, user_id: str, path: str) -> dict[str, Any]:
+        """GetObject of the user's file at `path`; NotFoundError when there is none."""
+        key = self.key(user_id=user_id, path=path)  # a malformed path is refused before any S3 call
         try:
-            answer = self.s3.get_object(Bucket=self.bucket, Key=key)
+            return dict(self.s3.get_object(Bucket=self.bucket, Key=key))
         except Exception as exc:
             if error_code(exc) in _MISSING_CODES:
                 raise NotFoundError(f"File not found: {file_name(path)}") from exc
             raise
-        return answer["Body"].read()
+
+    def get(self, *, user_id: str, path: str) -> bytes:
+        """The file's bytes; NotFoundError when this user has no file at `path`."""
+        return bytes(self._object(user_id=user_id, path=path)["Body"].read())
 
     def exists(self, *, user_id: str, path: str) -> bool:
         key = self.key(user_id=user_id, path=path)
@@ -90,13 +93,7 @@ class FileRepository(BucketAccess):
 
     def open(self, *, user_id: str, path: str) -> tuple[Iterator[bytes], int, str]:
         """The file as (chunks, size, content type), read from S3 as it is sent rather than all at once."""
-        key = self.key(user_id=user_id, path=path)
-        try:
-            answer = self.s3.get_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
-            if error_code(exc) in _MISSING_CODES:
-                raise NotFoundError(f"File not found: {file_name(path)}") from exc
-            raise
+        answer = self._object(user_id=user_id, path=path)
         body = answer["Body"]
         return (body.iter_chunks(_CHUNK_BYTES), int(answer.get("ContentLength", 0)),
                 answer.get("ContentType") or "application/octet-stream")
