@@ -6,7 +6,8 @@
      ├── ConflictError                  a concurrent write won; the caller may retry
      ├── DuplicateError                 a name that must be unique is taken
      ├── InvalidInputError              the request is well-formed but its content is wrong
-     │    └── InvalidFlowError          a flow's graph cannot be used
+     │    ├── InvalidFlowError          a flow's graph cannot be used
+     │    └── UnknownModelError         a request names a model that is not configured
      ├── AuthenticationError            who is calling cannot be established
      │    ├── MissingApiKeyError
      │    └── InvalidApiKeyError
@@ -32,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
+    "UnknownModelError",
     "UpstreamError",
 ]
 
@@ -86,6 +88,10 @@ class PermissionDeniedError(FlowlessError):
 
 class PayloadTooLargeError(FlowlessError):
     """A request body or file is over the configured limit."""
+
+
+class UnknownModelError(InvalidInputError):
+    """A request names a model that is not among the configured ones."""
 
 
 class FlowRunError(InvalidInputError):

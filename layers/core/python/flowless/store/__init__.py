@@ -13,6 +13,8 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
 - USER#{user_id}      | PROJECTNAME#{name}      | -                               | project-name uniqueness → id
 - USER#{user_id}      | FLOW#{flow_id}          | FLOW#{flow_id} / FLOW           | a flow (metadata, data inline or in S3)
 - USER#{user_id}      | FLOWNAME#{name}         | -                               | flow-name uniqueness → flow_id
+- FLOWID#{flow_id}    | FLOWID                  | -                               | a client-chosen flow id (DB-GPT's uid),
+  claimed in the flow's create transaction so no two users hold one id
 - USER#{user_id}      | ENDPOINT#{endpoint}     | ENDPOINT#{endpoint} / {user_id} | endpoint-name uniqueness → flow_id
 - USER#{user_id}#MSGS#{flow_id} | MSG#{session}#{ns}#{message_id} | -             | a chat message (JSON in `body`);
   {session} is percent-encoded so one session's key prefix never matches another's; {ns} orders a session

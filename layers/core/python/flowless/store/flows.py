@@ -54,11 +54,15 @@ class Flow:
     action_description: str | None = None
     access_type: str = "PRIVATE"
     fs_path: str | None = None
+    created_at: str | None = None
+    # What only DB-GPT's flow API knows (label, state, source, sys_code, ...): kept beside Langflow's fields
+    # so both doors read and write the one record.
+    dbgpt: dict[str, Any] | None = None
     version: int = 0
 
 
-_EDITABLE = {f.name for f in fields(Flow)} - {"id", "user_id", "version", "updated_at"}
-_SCALARS = [f.name for f in fields(Flow) if f.name != "data"]
+_EDITABLE = {f.name for f in fields(Flow)} - {"id", "user_id", "version", "updated_at", "created_at"}
+_SCALARS = [f.name for f in fields(Flow) if f.name not in ("data", "dbgpt")]
 
 
 def _has_webhook(data: dict[str, Any] | None) -> bool:
@@ -89,12 +93,16 @@ class FlowRepository(BucketAccess):
             item["data_s3_key"] = data_key
         elif data_json is not None:
             item["data"] = data_json
+        if flow.dbgpt:
+            item["dbgpt"] = json.dumps(flow.dbgpt, ensure_ascii=False, separators=(",", ":"))
         return item
 
     def _from_item(self, item: dict[str, Any], *, with_data: bool = True) -> Flow:
         values = {name: item.get(name) for name in _SCALARS if name in item}
         flow = Flow(**values)
         flow.tags = list(item.get("tags") or [])
+        if item.get("dbgpt"):
+            flow.dbgpt = json.loads(item["dbgpt"])
         if with_data:
             if "data_s3_key" in item:
                 body = self.s3.get_object(Bucket=self.bucket, Key=item["data_s3_key"])["Body"].read()
@@ -193,20 +201,29 @@ class FlowRepository(BucketAccess):
 
     # ---- writes ----------------------------------------------------------------------------------
 
-    def create(self, *, user_id: str, values: dict[str, Any]) -> Flow:
-        """Create a flow. A taken name becomes "Name (n)" and a taken endpoint name "name-n"."""
+    def create(self, *, user_id: str, values: dict[str, Any], flow_id: str | None = None,
+               unique_name: bool = False) -> Flow:
+        """Create a flow. A taken name becomes "Name (n)" (or, with `unique_name`, a DuplicateError) and a taken
+        endpoint name "name-n". A caller-chosen `flow_id` (DB-GPT's clients pick the uid) must be free for
+        every user: ids are global, since webhooks and uploads find a flow by its id alone."""
         unknown = set(values) - _EDITABLE
         if unknown:
             raise ValueError(f"not flow fields: {sorted(unknown)}")
-        flow = Flow(id=new_id(), user_id=user_id, **values)
+        if flow_id is not None and any(True for _ in self.table.query_index(f"FLOW#{flow_id}")):
+            raise DuplicateError(f"Flow {flow_id} already exists")
+        flow = Flow(id=flow_id or new_id(), user_id=user_id, **values)
         flow.webhook = flow.webhook or _has_webhook(flow.data)
         flow.version = 1
         flow.updated_at = now_iso()
+        flow.created_at = flow.updated_at
         data_key, data_json = self._store_data(flow)
         wanted_name, wanted_endpoint = flow.name, flow.endpoint_name
         try:
             for _ in range(_RETRIES):
-                flow.name = next_free_name(wanted_name, self._taken(user_id, "FLOWNAME", wanted_name))
+                if unique_name:
+                    flow.name = wanted_name
+                else:
+                    flow.name = next_free_name(wanted_name, self._taken(user_id, "FLOWNAME", wanted_name))
                 actions = [
                     {"Put": {"Item": self._claim(flow, "FLOWNAME", flow.name),
                              "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -219,12 +236,21 @@ class FlowRepository(BucketAccess):
                     )
                     actions.append({"Put": {"Item": self._claim(flow, "ENDPOINT", flow.endpoint_name),
                                             "ConditionExpression": "attribute_not_exists(PK)"}})
+                if flow_id is not None:
+                    # The id's claim: a second create with the same chosen id, racing this one, fails.
+                    actions.append({"Put": {"Item": {"PK": f"FLOWID#{flow.id}", "SK": "FLOWID", "user_id": user_id},
+                                            "ConditionExpression": "attribute_not_exists(PK)"}})
                 try:
                     self.table.transact(actions)
                     return flow
                 except Exception as exc:
                     if error_code(exc) != "TransactionCanceledException":
                         raise
+                    codes = cancellation_codes(exc)
+                    if flow_id is not None and codes and codes[-1] == "ConditionalCheckFailed":
+                        raise DuplicateError(f"Flow {flow_id} already exists") from exc
+                    if unique_name and codes and codes[0] == "ConditionalCheckFailed":
+                        raise DuplicateError(f"A flow named {wanted_name!r} already exists") from exc
                     # A racing create took a name between our read and our write: pick again.
             raise ConflictError("Could not find a free flow name; try again")
         except BaseException:
@@ -317,6 +343,8 @@ class FlowRepository(BucketAccess):
         ]
         if flow.endpoint_name:
             actions.append({"Delete": {"Key": {"PK": f"USER#{user_id}", "SK": f"ENDPOINT#{flow.endpoint_name}"}}})
+        # The id's claim, if a client chose the id (deleting an absent item is a no-op).
+        actions.append({"Delete": {"Key": {"PK": f"FLOWID#{flow_id}", "SK": "FLOWID"}}})
         self.table.transact(actions)
         self._drop_data(item.get("data_s3_key"))
         from flowless.store.messages import MessageRepository
