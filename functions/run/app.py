@@ -1,7 +1,8 @@
-"""Langflow's run API: POST /api/v1/run/{flow_id_or_name}, and the component catalog at /api/v1/all.
+"""The doors an LLM answer streams through: Langflow's run and build API (and its component catalog at
+/api/v1/all), DB-GPT's chat completions (/api/v2/chat/completions) and the OpenAI-compatible model API
+(/api/v1/models, /api/v1/chat/completions).
 
-This function is the one that streams (its routes are the ones an LLM answer flows through), so the engine,
-components and providers are imported only when a run needs them.
+The engine, components and providers are imported only when a run needs them.
 """
 
 from __future__ import annotations
@@ -30,15 +31,7 @@ async def _run_body(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         return SimplifiedAPIRequest()
-    try:
-        payload = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
-                                       "input": {}, "ctx": {"error": exc.msg}}]) from exc
-    try:
-        return SimplifiedAPIRequest.model_validate(payload)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+    return _parsed(SimplifiedAPIRequest, raw)
 
 
 @router.post("/run/{flow_id_or_name}", response_model=None,
@@ -142,5 +135,94 @@ def get_all(caller: CallerDep) -> dict[str, Any]:
     return catalog()
 
 
-app = create_app(title="run", routers=[router])
+def _stream(body: AsyncIterator[str]) -> Any:
+    from fastapi.responses import StreamingResponse
+
+    return StreamingResponse(body, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _parsed(model: Any, raw: bytes) -> Any:
+    """A JSON body validated against `model`; mistakes become request validation errors (each door's 400)."""
+    try:
+        payload = json.loads(raw or b"null")
+    except json.JSONDecodeError as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                                       "input": {}, "ctx": {"error": exc.msg}}]) from exc
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+
+
+dbgpt_router = Router(prefix="/api/v2", tags=["DB-GPT"])
+
+
+@dbgpt_router.post("/chat/completions", response_model=None,
+                   openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
+async def dbgpt_chat_completions(request: Request, caller: CallerDep) -> Any:
+    """DB-GPT's chat: chat_normal (a configured model), chat_flow (a flow by uid) or chat_app (an app by
+    app_code), streamed as DB-GPT's SSE chunks or answered whole as a ChatCompletionResponse."""
+    from fastapi.responses import JSONResponse
+
+    from flowless.dbgpt.chat import plan_chat
+    from flowless.errors import FlowlessError
+    from flowless.http.errors import status_for
+    from flowless.langflow.runner import request_variables
+    from flowless.wire.dbgpt_chat import ChatCompletionRequest, chat_response, final_text
+
+    body = _parsed(ChatCompletionRequest, await request.body())
+    try:
+        plan = plan_chat(caller.user_id, body, request_variables(request.headers))
+        if not body.stream:
+            result = await plan.run.finish()
+            return chat_response(plan.conv_uid, plan.model, final_text(result).replace("\ufffd", ""))
+    except FlowlessError as exc:
+        if body.chat_mode != "chat_flow":
+            raise
+        # DB-GPT answers a chat_flow failure with its ErrorResponse rather than the Result envelope.
+        return JSONResponse({"object": "error", "message": exc.message, "code": 1}, status_code=status_for(exc))
+    from flowless.settings import get_settings
+    from flowless.wire.dbgpt_chat import app_chunks, flow_chunks, normal_chunks
+    from flowless.wire.streams import with_keepalives
+
+    events = with_keepalives(plan.run.events(), every_s=get_settings().stream_keepalive_seconds)
+    if plan.mode == "chat_flow":
+        return _stream(flow_chunks(events, conv_uid=plan.conv_uid, model=plan.model))
+    if plan.mode == "chat_app":
+        return _stream(app_chunks(events, conv_uid=plan.conv_uid, model=plan.model, app_name=plan.app_name))
+    return _stream(normal_chunks(events, model=plan.model))
+
+
+model_router = Router(prefix="/api/v1", tags=["Model API"])
+
+
+@model_router.get("/models")
+def list_models(caller: CallerDep) -> dict[str, Any]:
+    """The configured models (FLOWLESS_MODELS), as OpenAI lists models."""
+    from flowless.model_api import list_models as listing
+
+    return listing()
+
+
+@model_router.post("/chat/completions", response_model=None,
+                   openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
+async def model_chat_completions(request: Request, caller: CallerDep) -> Any:
+    """OpenAI's chat completions with a configured model: a chat.completion, or chunks with stream=true."""
+    from flowless.langflow.runner import request_variables
+    from flowless.model_api import ModelChatRequest, chat_completion, plan_model_chat
+    from flowless.wire.dbgpt_chat import final_text
+
+    body = _parsed(ModelChatRequest, await request.body())
+    run = plan_model_chat(caller.user_id, body, request_variables(request.headers))
+    if not body.stream:
+        return chat_completion(body.model, final_text(await run.finish()))
+    from flowless.settings import get_settings
+    from flowless.wire.streams import openai_chunks, with_keepalives
+
+    events = with_keepalives(run.events(), every_s=get_settings().stream_keepalive_seconds)
+    return _stream(openai_chunks(events, model=body.model))
+
+
+app = create_app(title="run", routers=[router, dbgpt_router, model_router])
 handler = Mangum(app, lifespan="off")

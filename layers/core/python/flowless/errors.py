@@ -7,7 +7,8 @@
      ├── DuplicateError                 a name that must be unique is taken
      ├── InvalidInputError              the request is well-formed but its content is wrong
      │    ├── InvalidFlowError          a flow's graph cannot be used
-     │    └── UnknownModelError         a request names a model that is not configured
+     │    ├── UnknownModelError         a request names a model that is not configured
+     │    └── InvalidParameterError     a request parameter is out of range
      ├── AuthenticationError            who is calling cannot be established
      │    ├── MissingApiKeyError
      │    └── InvalidApiKeyError
@@ -29,6 +30,7 @@ __all__ = [
     "InvalidApiKeyError",
     "InvalidFlowError",
     "InvalidInputError",
+    "InvalidParameterError",
     "MissingApiKeyError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -92,6 +94,10 @@ class PayloadTooLargeError(FlowlessError):
 
 class UnknownModelError(InvalidInputError):
     """A request names a model that is not among the configured ones."""
+
+
+class InvalidParameterError(InvalidInputError):
+    """A request parameter is out of its range (a negative max_tokens, a temperature over 2, ...)."""
 
 
 class FlowRunError(InvalidInputError):

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # A streamed run sends a keep-alive after this long without an event (API Gateway cuts streams idle 5 min).
     stream_keepalive_seconds: float = Field(default=15.0, gt=0)
 
+    # The models clients may name in DB-GPT's chat and the OpenAI-compatible model API, as a JSON object
+    # (see flowless.model_catalog): {"gpt-4o": {"provider": "openai", "model": "gpt-4o"}, ...}.
+    models: str = ""
+
     # How long a resolved API key is trusted by a warm container before it is looked up again.
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
 

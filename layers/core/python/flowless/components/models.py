@@ -13,7 +13,8 @@ from typing import Any
 from flowless.engine.component import Component, Input, Output
 from flowless.engine.types import Data, DataFrame, Message, ModelHandle, TokenStream, text_of
 
-__all__ = ["COMPONENTS", "AmazonBedrockConverseModel", "LanguageModelComponent", "OpenAIModel", "StructuredOutput"]
+__all__ = ["COMPONENTS", "INTERNAL_COMPONENTS", "AmazonBedrockConverseModel", "ConversationModel",
+           "LanguageModelComponent", "OpenAIModel", "StructuredOutput"]
 
 _BASE_INPUTS = (
     Input("input_value", "Input", input_types=("Message",)),
@@ -54,9 +55,13 @@ def open_model(component: Component, handle: ModelHandle) -> Any:
         from flowless.providers.factory import create_provider
 
         factory = create_provider
+    settings = dict(handle.settings)
+    # A model the deployment configured (FLOWLESS_MODELS) may live on a private network; a flow's own URL may not.
+    operator_configured = settings.pop("operator_configured", False)
     if handle.provider == "openai":
-        return factory("openai", allow_private=component.ctx.services.allow_private_network, **handle.settings)
-    return factory(handle.provider, **handle.settings)
+        allow_private = operator_configured or component.ctx.services.allow_private_network
+        return factory("openai", allow_private=allow_private, **settings)
+    return factory(handle.provider, **settings)
 
 
 class _ChatModel(Component):
@@ -71,10 +76,14 @@ class _ChatModel(Component):
     def build_model(self) -> ModelHandle:
         raise NotImplementedError
 
+    def chat(self) -> list[dict[str, Any]]:
+        """The messages this component sends the model."""
+        return chat_messages(self.params.get("system_message"), self.params.get("input_value"))
+
     async def text_response(self) -> Message | TokenStream:
         handle = self.build_model()
         model = open_model(self, handle)
-        messages = chat_messages(self.params.get("system_message"), self.params.get("input_value"))
+        messages = self.chat()
         if _truthy(self.params.get("stream")):
             return TokenStream(model.stream(messages), source={"source": handle.model_name})
         text = await model.complete(messages)
@@ -171,6 +180,50 @@ class AmazonBedrockConverseModel(_ChatModel):
         })
 
 
+class ConversationModel(_ChatModel):
+    """A configured model (FLOWLESS_MODELS) over a whole conversation: what DB-GPT's chat and the
+    OpenAI-compatible model API run, as a graph of their own, so they share the engine with every flow.
+    Not in the component catalog: Langflow flows do not use it."""
+
+    kind = "FlowlessConversationModel"
+    display_name = "Conversation Model"
+    description = "Answers a conversation with a model configured for this deployment."
+    inputs = (
+        *_BASE_INPUTS,
+        Input("messages", "Messages", type="other", value=[], is_list=True),
+        Input("model_name", "Model Name", value=""),
+        Input("temperature", "Temperature", type="float", value=None),
+        Input("max_tokens", "Max Tokens", type="int", value=None),
+    )
+
+    def build_model(self) -> ModelHandle:
+        from flowless.model_catalog import find_model
+
+        configured = find_model(text_of(self.params.get("model_name")) or None)
+        settings: dict[str, Any] = {"model": configured.model, "operator_configured": True,
+                                    "temperature": _number(self.params.get("temperature"), float),
+                                    "max_tokens": _number(self.params.get("max_tokens"), int)}
+        if configured.provider == "openai":
+            settings.update(api_key=self.ctx.services.variables(configured.api_key_variable) or None,
+                            base_url=configured.base_url)
+        else:
+            settings["region"] = configured.region
+        return ModelHandle(configured.provider, configured.model, settings)
+
+    def chat(self) -> list[dict[str, Any]]:
+        messages = []
+        if text_of(self.params.get("system_message")).strip():
+            messages.append({"role": "system", "content": text_of(self.params["system_message"])})
+        for message in self.params.get("messages") or []:
+            if isinstance(message, dict) and message.get("role"):
+                messages.append({"role": str(message["role"]), "content": message.get("content") or ""})
+        if text_of(self.params.get("input_value")).strip():
+            messages.append({"role": "user", "content": text_of(self.params["input_value"])})
+        if not messages:
+            raise ValueError("There is no message to answer")
+        return messages
+
+
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object",
                "list": "array", "number": "number", "boolean": "boolean", "string": "string", "integer": "integer"}
 
@@ -264,3 +317,5 @@ def _parse_objects(text: str) -> list[dict[str, Any]]:
 
 
 COMPONENTS = [LanguageModelComponent, OpenAIModel, AmazonBedrockConverseModel, StructuredOutput]
+# Run by DB-GPT's chat and the model API; kept out of the catalog.
+INTERNAL_COMPONENTS = [ConversationModel]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flowless.engine.component import Component, Registry
 
-__all__ = ["catalog", "default_registry"]
+__all__ = ["catalog", "chat_registry", "default_registry"]
 
 
 def _components() -> list[type[Component]]:
@@ -43,6 +43,17 @@ def _optional() -> list[type[Component]]:
 def default_registry() -> Registry:
     """Every supported component, by Langflow type name and alias."""
     return Registry.of(_components())
+
+
+@lru_cache(maxsize=1)
+def chat_registry() -> Registry:
+    """The default components plus the internal ones DB-GPT's chat and the model API build graphs from."""
+    from flowless.components.models import INTERNAL_COMPONENTS
+
+    registry = Registry(classes=dict(default_registry().classes))
+    for component in INTERNAL_COMPONENTS:
+        registry.classes[component.kind] = component
+    return registry
 
 
 def _template(component: type[Component]) -> dict[str, Any]:

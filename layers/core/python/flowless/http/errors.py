@@ -90,7 +90,12 @@ def _flowless_error_response(shape: str, exc: errors.FlowlessError) -> JSONRespo
     if shape == "model_api":
         if isinstance(exc, errors.AuthenticationError):
             return JSONResponse({"detail": _invalid_key_body(exc.message)}, status_code=401)
-        code = 40301 if isinstance(exc, errors.UnknownModelError) else (40001 if status < 500 else 50001)
+        if isinstance(exc, errors.UnknownModelError):
+            code = 40301
+        elif isinstance(exc, errors.InvalidParameterError):
+            code = 40302
+        else:
+            code = 40001 if status < 500 else 50001
         return model_api_failure(status, exc.message, code)
     return JSONResponse({"detail": exc.message}, status_code=status)
 

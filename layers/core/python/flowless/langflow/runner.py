@@ -80,7 +80,8 @@ class FlowRun:
     any output); the run itself happens in `events()`."""
 
     def __init__(self, *, user_id: str, flow: Any, request: SimplifiedAPIRequest,
-                 variables: Mapping[str, str] | None = None, stream: bool = False) -> None:
+                 variables: Mapping[str, str] | None = None, stream: bool = False,
+                 registry: Any = None, store_messages: bool = True) -> None:
         from flowless.components.registry import default_registry
         from flowless.engine.graph import parse_graph
         from flowless.engine.run import prepare_graph
@@ -91,7 +92,9 @@ class FlowRun:
             input_value=request.input_value, input_type=request.input_type, output_type=request.output_type,
             output_component=request.output_component, tweaks=request.tweaks, session_id=request.session_id,
         )
-        self.registry = default_registry()
+        self.registry = registry or default_registry()
+        # A graph made for one request (DB-GPT's chat_normal, the model API) has no flow to keep messages under.
+        self.store_messages = store_messages
         self.graph = parse_graph(flow.data or {}, self.registry, flow_id=flow.id, flow_name=flow.name)
         self.session_id = prepare_graph(self.graph, self.request, stream=stream)
         self.variables = dict(variables or {})
@@ -121,7 +124,7 @@ class FlowRun:
                     self.result = event.data["result"]
                 yield event
         finally:
-            if ctx.new_messages:
+            if ctx.new_messages and self.store_messages:
                 from flowless.store.messages import MessageRepository
 
                 MessageRepository().add_many(user_id=self.user_id, flow_id=self.flow.id,
@@ -135,10 +138,14 @@ class FlowRun:
                                 output_component=self.request.output_component)
         return run_response(self.session_id, self.request.input_value, chosen)
 
-    async def response(self) -> dict[str, Any]:
-        """Run to the end and answer Langflow's RunResponse, or raise the run's error."""
+    async def finish(self) -> RunResult:
+        """Run to the end and return the result, or raise the run's error."""
         async for event in self.events():
             if event.kind == "error":
                 raise run_error(event.data.get("exception") or RuntimeError(event.data["error"]))
         assert self.result is not None
-        return self.run_response(self.result)
+        return self.result
+
+    async def response(self) -> dict[str, Any]:
+        """Run to the end and answer Langflow's RunResponse, or raise the run's error."""
+        return self.run_response(await self.finish())

@@ -16,6 +16,8 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
 - FLOWID#{flow_id}    | FLOWID                  | -                               | a client-chosen flow id (DB-GPT's uid),
   claimed in the flow's create transaction so no two users hold one id
 - USER#{user_id}      | ENDPOINT#{endpoint}     | ENDPOINT#{endpoint} / {user_id} | endpoint-name uniqueness → flow_id
+- USER#{user_id}      | APP#{app_code}          | -                               | a DB-GPT app (GptsApp): details and a
+  dict team_context as JSON text, `version` for optimistic locking (store/apps.py)
 - USER#{user_id}#MSGS#{flow_id} | MSG#{session}#{ns}#{message_id} | -             | a chat message (JSON in `body`);
   {session} is percent-encoded so one session's key prefix never matches another's; {ns} orders a session
 - USER#{user_id}      | TASK#{task_id}          | -                               | a background run (webhook, upload):
