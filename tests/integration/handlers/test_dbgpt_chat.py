@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from tests.integration.handlers.test_dbgpt_flows import PATH as FLOWS, ok, panel
+from tests.integration.handlers.test_dbgpt_flows import PATH as FLOWS
+from tests.integration.handlers.test_dbgpt_flows import ok, panel
 from tests.stubs.openai_stub import Reply
 from tests.support import upload_flow
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
@@ -110,23 +114,33 @@ def test_concurrent_requests_are_served_independently(http: httpx.Client, api_ke
     assert {f"parallel {i}" for i in range(16)} <= names
 
 
-def test_readme_curl_examples_run_against_the_local_stack(http: httpx.Client, api_key: str, dev_stack) -> None:
-    """README's flows-and-projects block, run as written: every call must succeed (curl -f)."""
-    import os
-    import re
-    import shutil
-    import subprocess
-
+def _run_readme_block(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One of README's bash blocks, run as written (every call must succeed: curl -f, set -e)."""
     if shutil.which("curl") is None:
         pytest.fail("curl is needed to run README's examples")
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    block = re.search(r"<!-- example: flows-and-projects -->\n```bash\n(.*?)```", readme, re.S)
-    assert block, "README lost its flows-and-projects example"
-    env = {**os.environ, "LANGFLOW_URL": dev_stack.base_url, "LANGFLOW_API_KEY": api_key}
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", block.group(1)], env=env,
+    block = re.search(rf"<!-- example: {name} -->\n```bash\n(.*?)```", readme, re.S)
+    assert block, f"README lost its {name} example"
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", block.group(1)], env={**os.environ, **env},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+def test_readme_curl_examples_run_against_the_local_stack(http: httpx.Client, api_key: str, dev_stack) -> None:
+    """README's flows-and-projects block, run as written."""
+    _run_readme_block("flows-and-projects", {"LANGFLOW_URL": dev_stack.base_url, "LANGFLOW_API_KEY": api_key})
     names = {f["name"] for f in http.get("/api/v1/flows/", headers={"x-api-key": api_key}).json()}
     # The batch's two flows stay; the uploaded one went with its project, the created one was deleted.
     assert {"string (1)", "string (2)"} <= names
     assert "Uploaded" not in names and "string" not in names
+
+
+def test_readme_dbgpt_examples_run_against_the_local_stack(http: httpx.Client, api_key: str, dev_stack) -> None:
+    """README's DB-GPT block, run as written: a flow, chat_flow, an app, chat_app, clean-up."""
+    done = _run_readme_block("dbgpt", {"DBGPT_URL": dev_stack.base_url, "DBGPT_API_KEY": api_key})
+    answers = [line for line in done.stdout.splitlines() if line.startswith("data: {")]
+    assert any('"content":"Hello"' in line for line in answers), done.stdout
+    assert done.stdout.count("data: [DONE]") == 2
+    headers = {"authorization": f"Bearer {api_key}"}
+    assert http.get("/api/v2/serve/awel/flows", headers=headers).json()["data"]["total_count"] == 0

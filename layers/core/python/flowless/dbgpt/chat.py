@@ -19,7 +19,7 @@ from typing import Any
 from flowless.errors import FlowRunError, InvalidFlowError, InvalidInputError, NotFoundError
 from flowless.wire.dbgpt_chat import ChatCompletionRequest
 
-__all__ = ["ChatPlan", "RUNNABLE_STATES", "plan_chat"]
+__all__ = ["RUNNABLE_STATES", "ChatPlan", "plan_chat"]
 
 SUPPORTED_MODES = ("chat_normal", "chat_flow", "chat_app")
 # DB-GPT runs a flow only once it is deployed (it is then "running"); a flow made in Langflow always runs.
