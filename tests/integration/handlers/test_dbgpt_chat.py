@@ -266,3 +266,11 @@ def test_model_api_errors_are_its_own_shape(api, owner):
         assert answer["object"] == "error" and answer["code"] == code and answer["message"], answer
     reply = api.get("run", "/api/v1/models", headers={"authorization": "Bearer sk-nope"})
     assert reply.status_code == 401 and reply.json()["detail"]["error"]["code"] == "invalid_api_key"
+
+
+def test_langflows_run_door_points_an_awel_flow_to_the_chat_door(api, owner):
+    flow = ok(api.post("awel_flows", FLOWS, json=panel(state="deployed"), account=owner))
+    reply = api.post("run", f"/api/v1/run/{flow['uid']}", json={"input_value": "hi"}, account=owner)
+    assert reply.status_code == 422
+    assert reply.json()["detail"].startswith(f"Flow {flow['uid']} is a DB-GPT AWEL flow: run it with POST "
+                                             "/api/v2/chat/completions")

@@ -75,6 +75,17 @@ def run_error(exc: BaseException) -> FlowlessError:
     raise exc
 
 
+def _refuse_awel(flow: Any) -> None:
+    """A DB-GPT AWEL graph runs only through DB-GPT's chat door, where the request names its model."""
+    from flowless.dbgpt.graphs import graph_format
+
+    if graph_format(flow.data) == "awel":
+        from flowless.errors import InvalidFlowError
+
+        raise InvalidFlowError(f"Flow {flow.id} is a DB-GPT AWEL flow: run it with POST /api/v2/chat/completions "
+                               f"and chat_mode \"chat_flow\", chat_param \"{flow.id}\"")
+
+
 class FlowRun:
     """One run of a stored flow for one caller. Bad requests and flows fail in the constructor (a 4xx before
     any output); the run itself happens in `events()`."""
@@ -95,6 +106,7 @@ class FlowRun:
         self.registry = registry or default_registry()
         # A graph made for one request (DB-GPT's chat_normal, the model API) has no flow to keep messages under.
         self.store_messages = store_messages
+        _refuse_awel(flow)
         self.graph = parse_graph(flow.data or {}, self.registry, flow_id=flow.id, flow_name=flow.name)
         self.session_id = prepare_graph(self.graph, self.request, stream=stream)
         self.variables = dict(variables or {})
