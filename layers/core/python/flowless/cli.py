@@ -19,6 +19,17 @@ __all__ = ["main"]
 DEFAULT_AWS_PORT = 4566
 
 
+def _model_names() -> str:
+    """The configured models (FLOWLESS_MODELS), or how to configure some."""
+    from flowless.model_catalog import configured_models
+
+    try:
+        names = list(configured_models())
+    except ValueError as exc:
+        return f"FLOWLESS_MODELS is invalid: {exc}"
+    return ", ".join(names) if names else "none (set FLOWLESS_MODELS to name models for DB-GPT's chat)"
+
+
 def _dev(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -33,7 +44,9 @@ def _dev(args: argparse.Namespace) -> int:
     print(f"Flowless local stack\n  API      {base}\n  Docs     {base}/docs\n"
           f"  AWS      {stack.aws_endpoint} (embedded; table {os.environ.get('FLOWLESS_TABLE_NAME')})\n"
           f"  Auth     {'auto-login as the superuser when no key is sent' if not args.no_auto_login else 'API key required'}\n"
-          f"  New key  uv run flowless api-key create --user {_superuser_name()} --dev --aws-port {stack.aws_port}",
+          f"  New key  uv run flowless api-key create --user {_superuser_name()} --dev --aws-port {stack.aws_port}\n"
+          f"  DB-GPT   {base}/api/v2 (dbgpt-client api_base); OpenAI-compatible models at {base}/api/v1\n"
+          f"  Models   {_model_names()}",
           flush=True)
     for line in workers:
         print(f"  Worker   {line}", flush=True)
