@@ -274,3 +274,21 @@ def test_langflows_run_door_points_an_awel_flow_to_the_chat_door(api, owner):
     assert reply.status_code == 422
     assert reply.json()["detail"].startswith(f"Flow {flow['uid']} is a DB-GPT AWEL flow: run it with POST "
                                              "/api/v2/chat/completions")
+
+
+def test_chat_normal_with_a_bedrock_model_streams_converse_stream(api, owner, monkeypatch):
+    from tests.stubs.bedrock_stub import BedrockStreamStub, converse_stream_events
+
+    from flowless.settings import get_settings
+
+    with BedrockStreamStub() as stub:
+        monkeypatch.setenv("FLOWLESS_MODELS", json.dumps({"claude": {
+            "provider": "bedrock", "model": "anthropic.claude-3-5-haiku-20241022-v1:0", "region": "us-east-1"}}))
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", stub.url)
+        get_settings.cache_clear()
+        stub.enqueue(converse_stream_events(["Bon", "jour"]))
+        events = sse(chat(api, owner, model="claude", messages="hello", stream=True))
+        assert deltas(events) == "Bonjour" and events[-1] == "[DONE]"
+        [request] = stub.requests
+        assert request.path.endswith("/converse-stream")
+        assert request.json["messages"] == [{"role": "user", "content": [{"text": "hello"}]}]
