@@ -61,6 +61,43 @@ def test_v2_duplicate_names_are_numbered(api, make_account):
                      "document", "document (1)"]
 
 
+def _names_stale_once(monkeypatch, stale: set[str]) -> None:
+    """The next read of a user's file names answers `stale`, as if it ran before another upload's write."""
+    from flowless.store.file_records import FileRecordRepository
+
+    read_names = FileRecordRepository.names
+    pending = [stale]
+
+    def names(self, *, user_id):
+        return pending.pop() if pending else read_names(self, user_id=user_id)
+
+    monkeypatch.setattr(FileRecordRepository, "names", names)
+
+
+def test_v2_uploads_racing_for_one_name_get_distinct_names(api, make_account, monkeypatch):
+    # GIVEN a second upload of "x.txt" that read the taken names before the first upload wrote its record
+    alice = make_account()
+    first = _upload(api, alice, "x.txt", b"first").json()
+    _names_stale_once(monkeypatch, set())
+    # WHEN it is stored
+    second = _upload(api, alice, "x.txt", b"second")
+    # THEN it still gets the next name
+    assert second.status_code == 201, second.content
+    assert (first["name"], second.json()["name"]) == ("x", "x (1)")
+    listed = api.get(FN, "/api/v2/files", account=alice).json()
+    assert sorted(f["name"] for f in listed) == ["x", "x (1)"]
+
+
+def test_v2_a_renamed_or_deleted_files_name_is_free_again(api, make_account):
+    alice = make_account()
+    renamed = _upload(api, alice, "a.txt", b"a").json()
+    api.request(FN, "PUT", f"/api/v2/files/{renamed['id']}", account=alice, query={"name": "b"})
+    assert _upload(api, alice, "a.txt", b"a").json()["name"] == "a"
+    deleted = _upload(api, alice, "c.txt", b"c").json()
+    api.delete(FN, f"/api/v2/files/{deleted['id']}", account=alice)
+    assert _upload(api, alice, "c.txt", b"c").json()["name"] == "c"
+
+
 def test_v2_hostile_names_are_metadata_and_served_back_as_given(api, make_account):
     alice = make_account()
     for name in ("../../x.txt", "/etc/passwd", "résumé 📄.md", "n" * 600 + ".txt"):

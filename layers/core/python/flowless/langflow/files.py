@@ -25,7 +25,6 @@ from flowless.store.file_records import (
     FlowFileRecord,
     PendingUpload,
     split_name,
-    unique_name,
 )
 from flowless.store.files import FileRepository
 
@@ -54,11 +53,10 @@ def _checked_name(name: str | None) -> str:
 
 # ---- v2 ----------------------------------------------------------------------------------------------
 
-def _new_record(*, user_id: str, file_id: str, filename: str, size: int, content_type: str,
-                records: FileRecordRepository) -> FileRecord:
+def _new_record(*, user_id: str, file_id: str, filename: str, size: int, content_type: str) -> FileRecord:
+    """A new v2 file named by its root ("report" for "report.txt"); `add` makes the name unique."""
     root, extension = split_name(_checked_name(filename))
-    name = unique_name(root, records.names(user_id=user_id))
-    return FileRecord(id=file_id, user_id=user_id, name=name, path=f"{user_id}/{file_id}{extension.lower()}",
+    return FileRecord(id=file_id, user_id=user_id, name=root, path=f"{user_id}/{file_id}{extension.lower()}",
                       size=size, content_type=content_type, extension=extension)
 
 
@@ -67,7 +65,7 @@ def upload_file(*, user_id: str, filename: str | None, content: bytes, content_t
     check_upload_size(len(content))
     records = FileRecordRepository()
     record = _new_record(user_id=user_id, file_id=new_id(), filename=_checked_name(filename), size=len(content),
-                         content_type=content_type or "application/octet-stream", records=records)
+                         content_type=content_type or "application/octet-stream")
     FileRepository().put(user_id=user_id, path=record.path, content=content, content_type=record.content_type)
     return records.add(record)
 
@@ -166,13 +164,13 @@ def register_upload(*, user_id: str, file_id: str) -> FileRecord | None:
     if upload is None:
         return None
     record = _new_record(user_id=user_id, file_id=file_id, filename=upload.name, size=0,
-                         content_type=upload.content_type, records=records)
+                         content_type=upload.content_type)
     try:
         record.size = FileRepository().adopt_staged(user_id=user_id, file_id=file_id, path=record.path,
                                                     content_type=record.content_type)
     except NotFoundError:
         return None
-    records.add(record)
+    record = records.add(record)
     records.remove_pending(user_id=user_id, file_id=file_id)
     return record
 

@@ -26,6 +26,8 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
   status QUEUED/RUNNING/DONE/FAILED/CANCELLED, request JSON (or request_key), lease_until + claimed_by, `ttl` 1 day
 - USER#{user_id}      | FILE#{file_id}          | -                               | a v2 file: name (as given), path
   "<user_id>/<file_id><ext>", size, content_type, extension, created_at/updated_at (store/file_records.py)
+- USER#{user_id}      | FILENAME#{name}         | -                               | v2 file-name uniqueness → file_id;
+  FILENAMEHASH#{sha256(name)} when the name would pass the 1 KB sort-key limit
 - USER#{user_id}      | FLOWFILE#{flow_id}#{stored_name} | -                      | a v1 file of a flow (listed by prefix);
   stored_name "<timestamp>_<name>" is one path segment of <= 255 bytes; the name as sent is kept in `filename`
 - USER#{user_id}      | UPLOAD#{file_id}        | -                               | a presigned upload not landed yet:
