@@ -107,3 +107,25 @@ def test_meta_routes(api, aws):
                 "public_flow_expiration", "event_delivery", "webhook_auth_enable", "voice_mode_available",
                 "default_folder_name", "hide_getting_started_progress"):
         assert key in config
+
+
+def test_each_use_of_a_key_is_counted_as_in_langflow(api, make_account, monkeypatch):
+    owner = make_account()
+
+    def the_key() -> dict:
+        listed = api.get("users", "/api/v1/api_key/", account=owner).json()["api_keys"]
+        return next(k for k in listed if k["name"] == "test")
+
+    before = the_key()                                   # this call is the first use
+    assert before["total_uses"] == 1 and before["last_used_at"]
+    for _ in range(3):
+        assert api.get("flows", "/api/v1/flows/", account=owner).status_code == 200
+    after = the_key()
+    assert after["total_uses"] == 5 and after["last_used_at"] >= before["last_used_at"]
+
+    from flowless.settings import get_settings
+
+    monkeypatch.setenv("FLOWLESS_DISABLE_TRACK_APIKEY_USAGE", "true")
+    get_settings.cache_clear()
+    api.get("flows", "/api/v1/flows/", account=owner)
+    assert the_key()["total_uses"] == 5

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # (see flowless.model_catalog): {"gpt-4o": {"provider": "openai", "model": "gpt-4o"}, ...}.
     models: str = ""
 
+    # Langflow's LANGFLOW_DISABLE_TRACK_APIKEY_USAGE: by default every request with a key counts a use of it
+    # (total_uses, last_used_at), one DynamoDB write per request; true saves that write.
+    disable_track_apikey_usage: bool = False
+
     # How long a resolved API key is trusted by a warm container before it is looked up again.
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
 

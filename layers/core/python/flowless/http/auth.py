@@ -1,7 +1,8 @@
 """The one auth dependency: who is calling, from `x-api-key` (query or header) or `Authorization: Bearer`.
 
 Langflow's rules: the query parameter wins over the header; with auto-login on, a keyless request acts
-as the superuser, but a key that is sent is always checked. A resolved key is trusted for a few seconds
+as the superuser, but a key that is sent is always checked, and each use is counted on the key (unless
+FLOWLESS_DISABLE_TRACK_APIKEY_USAGE). A resolved key is trusted for a few seconds
 by a warm container (FLOWLESS_API_KEY_CACHE_SECONDS) to spare a DynamoDB read per request.
 """
 
@@ -88,10 +89,13 @@ def caller_for_key(key: str) -> Caller:
     from flowless.store.api_keys import ApiKeyRepository, hash_api_key
     from flowless.store.users import UserRepository
 
+    settings = get_settings()
     digest = hash_api_key(key)
     now = time.monotonic()
     cached = _cache.get(digest)
     if cached and cached[0] > now:
+        if not settings.disable_track_apikey_usage:
+            ApiKeyRepository().record_use(key)
         return cached[1]
     record = ApiKeyRepository().find_by_key(key)
     if record is None or not record.is_active:
@@ -100,7 +104,9 @@ def caller_for_key(key: str) -> Caller:
     if not user.is_active:
         raise InvalidApiKeyError("Invalid or missing API key")
     caller = Caller(user_id=user.id, username=user.username, is_superuser=user.is_superuser)
-    ttl = get_settings().api_key_cache_seconds
+    if not settings.disable_track_apikey_usage:
+        ApiKeyRepository().record_use(key)
+    ttl = settings.api_key_cache_seconds
     if ttl > 0:
         with _lock:
             _cache[digest] = (now + ttl, caller)

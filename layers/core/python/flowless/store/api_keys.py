@@ -106,6 +106,13 @@ class ApiKeyRepository:
         item = self.table.get(f"APIKEY#{hash_api_key(key)}", "APIKEY")
         return ApiKey.from_item(item) if item else None
 
+    def record_use(self, key: str) -> None:
+        """Count one use of a key and stamp its time (Langflow's total_uses and last_used_at): one atomic
+        UpdateItem, so concurrent requests never lose a count. A key deleted meanwhile is not recreated."""
+        self.table.update({"PK": f"APIKEY#{hash_api_key(key)}", "SK": "APIKEY"},
+                          "ADD total_uses :one SET last_used_at = :now", condition="attribute_exists(PK)",
+                          values={":one": 1, ":now": now_iso()})
+
     def list_for(self, user_id: str) -> list[ApiKey]:
         keys = []
         for ref in self.table.query_prefix(f"USER#{user_id}", "APIKEY#"):
