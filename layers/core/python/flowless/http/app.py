@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from flowless.http.beside import FinishWritesBeside
 from flowless.http.errors import install_error_handlers
 
 __all__ = ["create_app"]
@@ -62,4 +63,6 @@ def create_app(*, title: str, routers: Iterable[APIRouter]) -> FastAPI:
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    # Outermost: writes started beside a request (key usage counts) are finished before the function returns.
+    app.add_middleware(FinishWritesBeside)
     return app

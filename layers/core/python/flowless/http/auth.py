@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from flowless.errors import InvalidApiKeyError, MissingApiKeyError, PermissionDeniedError
+from flowless.http.beside import run_beside
 
 __all__ = [
     "Caller",
@@ -95,7 +96,7 @@ def caller_for_key(key: str) -> Caller:
     cached = _cache.get(digest)
     if cached and cached[0] > now:
         if not settings.disable_track_apikey_usage:
-            ApiKeyRepository().record_use(key)
+            run_beside(ApiKeyRepository().record_use, key)
         return cached[1]
     record = ApiKeyRepository().find_by_key(key)
     if record is None or not record.is_active:
@@ -105,7 +106,7 @@ def caller_for_key(key: str) -> Caller:
         raise InvalidApiKeyError("Invalid or missing API key")
     caller = Caller(user_id=user.id, username=user.username, is_superuser=user.is_superuser)
     if not settings.disable_track_apikey_usage:
-        ApiKeyRepository().record_use(key)
+        run_beside(ApiKeyRepository().record_use, key)
     ttl = settings.api_key_cache_seconds
     if ttl > 0:
         with _lock:
