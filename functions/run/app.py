@@ -24,6 +24,34 @@ from flowless.http.routing import Router
 router = Router(prefix="/api/v1", tags=["Base"])
 
 
+def _json_payload(raw: bytes) -> Any:
+    """A body's JSON; malformed JSON is a request validation error (each door's 4xx)."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                                       "input": {}, "ctx": {"error": exc.msg}}]) from exc
+
+
+def _parsed(model: Any, raw: bytes) -> Any:
+    """A JSON body validated against `model`; mistakes become request validation errors."""
+    try:
+        return model.model_validate(_json_payload(raw or b"null"))
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """A JSON object body, or None when the body is empty."""
+    if not raw.strip():
+        return None
+    payload = _json_payload(raw)
+    if not isinstance(payload, dict):
+        raise RequestValidationError([{"type": "dict_type", "loc": ("body",), "msg": "Input should be an object",
+                                       "input": payload}])
+    return payload
+
+
 async def _run_body(request: Request) -> Any:
     """The SimplifiedAPIRequest body; an empty body is the default request, as in Langflow."""
     from flowless.wire.langflow_run import SimplifiedAPIRequest
@@ -113,20 +141,6 @@ def cancel_build(job_id: uuid.UUID, caller: CallerDep) -> dict[str, Any]:
     return {"success": False, "message": "Failed to cancel flow build"}
 
 
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    if not raw.strip():
-        return None
-    try:
-        payload = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
-                                       "input": {}, "ctx": {"error": exc.msg}}]) from exc
-    if not isinstance(payload, dict):
-        raise RequestValidationError([{"type": "dict_type", "loc": ("body",), "msg": "Input should be an object",
-                                       "input": payload}])
-    return payload
-
-
 @router.get("/all")
 def get_all(caller: CallerDep) -> dict[str, Any]:
     """Every component Flowless runs, in Langflow's catalog shape ({category: {name: node}})."""
@@ -140,19 +154,6 @@ def _stream(body: AsyncIterator[str]) -> Any:
 
     return StreamingResponse(body, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-def _parsed(model: Any, raw: bytes) -> Any:
-    """A JSON body validated against `model`; mistakes become request validation errors (each door's 400)."""
-    try:
-        payload = json.loads(raw or b"null")
-    except json.JSONDecodeError as exc:
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
-                                       "input": {}, "ctx": {"error": exc.msg}}]) from exc
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
 
 
 dbgpt_router = Router(prefix="/api/v2", tags=["DB-GPT"])
@@ -169,7 +170,8 @@ async def dbgpt_chat_completions(request: Request, caller: CallerDep) -> Any:
     from flowless.errors import FlowlessError
     from flowless.http.errors import status_for
     from flowless.langflow.runner import request_variables
-    from flowless.wire.dbgpt_chat import ChatCompletionRequest, chat_response, final_text
+    from flowless.engine.outputs import final_text
+    from flowless.wire.dbgpt_chat import ChatCompletionRequest, chat_response
 
     body = _parsed(ChatCompletionRequest, await request.body())
     try:
@@ -211,7 +213,7 @@ async def model_chat_completions(request: Request, caller: CallerDep) -> Any:
     """OpenAI's chat completions with a configured model: a chat.completion, or chunks with stream=true."""
     from flowless.langflow.runner import request_variables
     from flowless.model_api import ModelChatRequest, chat_completion, plan_model_chat
-    from flowless.wire.dbgpt_chat import final_text
+    from flowless.engine.outputs import final_text
 
     body = _parsed(ModelChatRequest, await request.body())
     run = plan_model_chat(caller.user_id, body, request_variables(request.headers))

@@ -95,15 +95,14 @@ def _flow_run(user_id: str, flow_id: str, body: ChatCompletionRequest, variables
     if kind == "langflow":
         return FlowRun(user_id=user_id, flow=flow, request=request, variables=variables, stream=body.stream)
     from flowless.components.registry import chat_registry
+    from flowless.model_catalog import find_model
 
     compiled = copy.copy(flow)
     compiled.data = compile_awel(flow.data)
+    find_model(body.model)
     # The AWEL LLM operator answers with the model the request names, as in DB-GPT.
     request.tweaks = {node["id"]: {"model_name": body.model} for node in compiled.data["nodes"]
                       if node.get("data", {}).get("type") == "FlowlessConversationModel"}
-    from flowless.model_catalog import find_model
-
-    find_model(body.model)
     return FlowRun(user_id=user_id, flow=compiled, request=request, variables=variables, stream=body.stream,
                    registry=chat_registry())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flowless.engine.events import RunResult, VertexResult
 from flowless.engine.graph import Graph
 
-__all__ = ["select_outputs"]
+__all__ = ["final_text", "select_outputs"]
 
 
 def _wanted_ids(graph: Graph, output_type: str, output_component: str) -> list[str]:
@@ -30,3 +30,18 @@ def select_outputs(graph: Graph, result: RunResult, *, output_type: str = "chat"
         if (not wanted and vertex.is_output) or vertex.id in wanted or vertex.display_name in wanted:
             chosen.append(vertex)
     return chosen
+
+
+def final_text(result: RunResult) -> str:
+    """The answer of a finished run as one text (what chat doors send): the last message an output component
+    sent, else the text of an output component's result."""
+    for vertex in reversed(result.vertices):
+        if vertex.is_output and vertex.messages:
+            return str(vertex.messages[-1].text)
+    for vertex in reversed(result.vertices):
+        if vertex.is_output:
+            for value in vertex.results.values():
+                text = getattr(value, "text", None)
+                if isinstance(text, str):
+                    return text
+    return ""

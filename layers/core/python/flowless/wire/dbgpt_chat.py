@@ -19,13 +19,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from flowless.engine.events import Event, RunResult
+from flowless.engine.events import Event
+from flowless.engine.outputs import final_text
 
 __all__ = [
     "ChatCompletionRequest",
     "app_chunks",
     "chat_response",
-    "final_text",
     "flow_chunks",
     "normal_chunks",
 ]
@@ -82,20 +82,6 @@ def _content_text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return "" if content is None else str(content)
-
-
-def final_text(result: RunResult) -> str:
-    """The answer of a finished run: the last message an output component sent, else its last text result."""
-    for vertex in reversed(result.vertices):
-        if vertex.is_output and vertex.messages:
-            return str(vertex.messages[-1].text)
-    for vertex in reversed(result.vertices):
-        if vertex.is_output:
-            for value in vertex.results.values():
-                text = getattr(value, "text", None)
-                if isinstance(text, str):
-                    return text
-    return ""
 
 
 def chat_response(completion_id: str, model: str, text: str) -> dict[str, Any]:

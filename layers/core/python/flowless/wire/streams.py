@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from flowless.engine.events import Event, RunResult
+from flowless.engine.outputs import final_text
 from flowless.wire.langflow_run import message_event_data
 
 __all__ = ["langflow_records", "openai_chunks", "with_keepalives"]
@@ -85,14 +86,6 @@ def _chunk(completion_id: str, model: str, created: int, delta: dict[str, Any],
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def _final_text(result: RunResult) -> str:
-    """The answer of a run whose model did not stream: the last chat output's message."""
-    for vertex in reversed(result.vertices):
-        if vertex.is_output and vertex.messages:
-            return str(vertex.messages[-1].text)
-    return ""
-
-
 async def openai_chunks(events: AsyncIterator[Event | None], *, model: str) -> AsyncIterator[str]:
     """OpenAI's chat.completion.chunk SSE from a run: a role chunk, a content chunk per token (or the whole
     answer once, when nothing streamed), a finish chunk, then `data: [DONE]`. Keep-alives are SSE comments."""
@@ -108,7 +101,7 @@ async def openai_chunks(events: AsyncIterator[Event | None], *, model: str) -> A
             yield _chunk(completion_id, model, created, {"content": event.data["chunk"]})
         elif event.kind == "end":
             if not streamed:
-                yield _chunk(completion_id, model, created, {"content": _final_text(event.data["result"])})
+                yield _chunk(completion_id, model, created, {"content": final_text(event.data["result"])})
             yield _chunk(completion_id, model, created, {}, "stop")
         elif event.kind == "error":
             error = {"error": {"message": str(event.data["error"]), "type": "flow_error", "code": None}}
