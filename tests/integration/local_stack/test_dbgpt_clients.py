@@ -67,11 +67,14 @@ def served(dev_stack, http: httpx.Client, owner: dict[str, str], monkeypatch) ->
                "app_code": app["app_code"]}
 
 
-def test_dbgpt_client_flows_apps_and_chat(served, dbgpt_client_python: Path, http: httpx.Client) -> None:
+def test_dbgpt_client_flows_apps_and_chat(served, dbgpt_client_python: Path, http: httpx.Client,
+                                          tmp_path: Path) -> None:
+    report = tmp_path / "steps.jsonl"
     run = subprocess.run([str(dbgpt_client_python), str(SCENARIO), served["base_url"], served["key"],
-                          served["flow_id"], served["app_code"]], capture_output=True, text=True, timeout=300)
+                          served["flow_id"], served["app_code"], str(report)],
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    steps = {line["step"]: line for line in map(json.loads, run.stdout.splitlines())}
+    steps = {line["step"]: line for line in map(json.loads, report.read_text().splitlines())}
 
     assert steps["create_flow"]["uid"] == steps["create_flow"]["sent_uid"] and steps["create_flow"]["nodes"] == 3
     assert steps["create_flow"]["state"] == "running"

@@ -1,8 +1,9 @@
 """Drive Flowless with the real dbgpt-client package, as a DB-GPT user's script would.
 
 Runs in its own virtualenv (dbgpt-client pins libraries the project does not use), so it imports nothing from
-the project. Usage: python dbgpt_client_scenario.py BASE_URL API_KEY LANGFLOW_FLOW_ID APP_CODE
-Prints one JSON object per step ({"step": ..., ...}); any client exception fails the run.
+the project. Usage: python dbgpt_client_scenario.py BASE_URL API_KEY LANGFLOW_FLOW_ID APP_CODE REPORT_FILE
+Writes one JSON line per step ({"step": ..., ...}) to REPORT_FILE, not stdout, because dbgpt prints to stdout
+on import under CI; any client exception fails the run.
 """
 
 from __future__ import annotations
@@ -54,8 +55,12 @@ def simple_chat_flow_data() -> dict:
             "viewport": {"x": 0, "y": 0, "zoom": 1}}
 
 
+REPORT_FILE = ""   # set from the command line
+
+
 def report(step: str, **values: object) -> None:
-    print(json.dumps({"step": step, **values}, default=str), flush=True)
+    with open(REPORT_FILE, "a", encoding="utf-8") as out:
+        out.write(json.dumps({"step": step, **values}, default=str) + "\n")
 
 
 async def stream_text(client: Client, **kwargs: object) -> str:
@@ -127,4 +132,7 @@ async def main(base_url: str, api_key: str, langflow_flow_id: str, app_code: str
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 6:
+        sys.exit(__doc__)
+    REPORT_FILE = sys.argv[5]
     asyncio.run(main(*sys.argv[1:5]))
