@@ -178,7 +178,8 @@ async def dbgpt_chat_completions(request: Request, caller: CallerDep) -> Any:
         plan = plan_chat(caller.user_id, body, request_variables(request.headers))
         if not body.stream:
             result = await plan.run.finish()
-            return chat_response(plan.conv_uid, plan.model, final_text(result).replace("\ufffd", ""))
+            return chat_response(plan.conv_uid, plan.model, final_text(result).replace("\ufffd", ""),
+                                 result.usage.as_openai())
     except FlowlessError as exc:
         if body.chat_mode != "chat_flow":
             raise
@@ -218,12 +219,13 @@ async def model_chat_completions(request: Request, caller: CallerDep) -> Any:
     body = _parsed(ModelChatRequest, await request.body())
     run = plan_model_chat(caller.user_id, body, request_variables(request.headers))
     if not body.stream:
-        return chat_completion(body.model, final_text(await run.finish()))
+        result = await run.finish()
+        return chat_completion(body.model, final_text(result), result.usage.as_openai())
     from flowless.settings import get_settings
     from flowless.wire.streams import openai_chunks, with_keepalives
 
     events = with_keepalives(run.events(), every_s=get_settings().stream_keepalive_seconds)
-    return _stream(openai_chunks(events, model=body.model))
+    return _stream(openai_chunks(events, model=body.model, include_usage=body.include_usage()))
 
 
 app = create_app(title="run", routers=[router, dbgpt_router, model_router])

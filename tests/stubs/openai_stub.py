@@ -10,7 +10,8 @@
 Each request takes the next scripted Reply; with none left, chat completions answer
 "Echo: <last user message>" and other paths answer 404 in OpenAI's error format. Streamed requests
 ("stream": true) get what OpenAI sends: a role-only first chunk, one chunk per word, a chunk with
-finish_reason, then `data: [DONE]`.
+finish_reason, then `data: [DONE]`; with `stream_options: {"include_usage": true}` a chunk with no
+choices and the usage comes last, as OpenAI sends it. Usage counts words: the prompt's and the answer's.
 """
 
 from __future__ import annotations
@@ -156,14 +157,16 @@ class OpenAIStub(StubServer):
                 chunks = reply.chunks if reply.chunks is not None else re.findall(r"\S+\s*", text)
                 headers = {"Content-Type": "text/event-stream", **reply.headers}
                 try:
-                    send_chunked(http, 200, self._paced(chunks, model, reply.interval_s), headers)
+                    usage = _usage(body, text) if (body.get("stream_options") or {}).get("include_usage") else None
+                    send_chunked(http, 200, self._paced(chunks, model, reply.interval_s, usage), headers)
                 except (BrokenPipeError, ConnectionResetError):
                     self.aborted_streams += 1
             else:
                 send_json(http, reply.status, _completion(text, model, body), reply.headers)
 
 
-    def _paced(self, chunks: list[str], model: str, interval_s: float) -> Iterator[bytes]:
+    def _paced(self, chunks: list[str], model: str, interval_s: float,
+               usage: dict[str, int] | None) -> Iterator[bytes]:
         yield chunk_event("", role="assistant", model=model).encode()
         for chunk in chunks:
             if interval_s:
@@ -171,6 +174,10 @@ class OpenAIStub(StubServer):
             self.chunk_times.append(time.perf_counter())
             yield chunk_event(chunk, model=model).encode()
         yield chunk_event(finish_reason="stop", model=model).encode()
+        if usage is not None:
+            final = {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()),
+                     "model": model, "choices": [], "usage": usage}
+            yield f"data: {json.dumps(final)}\n\n".encode()
         yield b"data: [DONE]\n\n"
 
 
@@ -185,9 +192,14 @@ def _error_body(message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
 
 
-def _completion(text: str, model: str, body: Any) -> dict[str, Any]:
+def _usage(body: Any, text: str) -> dict[str, int]:
     prompt = " ".join(str(m.get("content", "")) for m in (body or {}).get("messages", []))
     prompt_tokens, completion_tokens = len(prompt.split()), len(text.split())
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens}
+
+
+def _completion(text: str, model: str, body: Any) -> dict[str, Any]:
     return {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
@@ -201,9 +213,5 @@ def _completion(text: str, model: str, body: Any) -> dict[str, Any]:
                 "finish_reason": "stop",
             }
         ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
+        "usage": _usage(body, text),
     }

@@ -80,7 +80,18 @@ def test_chat_flow_answers_whole_with_usage(api, owner):
     uuid.UUID(body["id"])                                       # a fresh conversation id
     assert body["choices"] == [{"index": 0, "message": {"role": "assistant", "content": "value1",
                                                         "reasoning_content": None}, "finish_reason": None}]
-    assert body["usage"] == {"prompt_tokens": 0, "total_tokens": 0, "completion_tokens": 0}
+    assert body["usage"] == {"prompt_tokens": 0, "total_tokens": 0, "completion_tokens": 0}   # no model ran
+
+
+def test_whole_answers_carry_the_usage_the_models_reported(api, owner, llm_stub):
+    flow = upload_flow(api, "Basic Prompting", account=owner)
+    llm_stub.enqueue(Reply.answer("one two three"), Reply.answer("four five"))
+    by_flow = chat(api, owner, messages="hi", chat_mode="chat_flow", chat_param=flow["id"]).json()
+    sent = " ".join(m["content"] for m in llm_stub.requests[-1].json["messages"])
+    assert by_flow["usage"] == {"prompt_tokens": len(sent.split()), "completion_tokens": 3,
+                                "total_tokens": len(sent.split()) + 3}
+    normal = chat(api, owner, messages="say four five", chat_mode="chat_normal").json()
+    assert normal["usage"] == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 
 
 def test_chat_flow_input_is_the_last_user_message(api, owner):
@@ -245,12 +256,25 @@ def test_model_api_answers_whole_and_streamed(api, owner, llm_stub):
     whole = api.post("run", "/api/v1/chat/completions", json={"model": "gpt-test", "messages": messages},
                      account=owner).json()
     assert whole["object"] == "chat.completion" and whole["choices"][0]["message"]["content"] == "whole"
-    assert whole["choices"][0]["finish_reason"] == "stop" and whole["usage"]["total_tokens"] == 0
+    assert whole["choices"][0]["finish_reason"] == "stop"
+    assert whole["usage"] == {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}   # the stub's count
     assert llm_stub.requests[-1].json["messages"] == messages
     events = sse(api.post("run", "/api/v1/chat/completions",
                           json={"model": "gpt-test", "messages": messages, "stream": True}, account=owner))
     assert events[-1] == "[DONE]" and deltas(events) == "in parts"
     assert events[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_model_api_stream_ends_with_usage_when_asked(api, owner, llm_stub):
+    body = {"model": "gpt-test", "messages": [{"role": "user", "content": "a b c"}], "stream": True,
+            "stream_options": {"include_usage": True}}
+    llm_stub.enqueue(Reply.answer("x y", chunks=["x", " y"]))
+    events = sse(api.post("run", "/api/v1/chat/completions", json=body, account=owner))
+    assert events[-1] == "[DONE]" and deltas(events[:-2]) == "x y"
+    assert events[-3]["choices"][0]["finish_reason"] == "stop"
+    assert events[-2]["choices"] == [] and events[-2]["id"] == events[0]["id"]
+    assert events[-2]["usage"] == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    assert llm_stub.requests[-1].json["stream_options"] == {"include_usage": True}
 
 
 def test_model_api_errors_are_its_own_shape(api, owner):

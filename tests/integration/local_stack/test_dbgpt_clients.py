@@ -82,7 +82,8 @@ def test_dbgpt_client_flows_apps_and_chat(served, dbgpt_client_python: Path, htt
     assert steps["get_flow"]["description"] == "v2" and steps["get_flow"]["category"] == "chat_flow"
     assert steps["list_flow"]["uids"] == [steps["create_flow"]["uid"]]
     assert steps["chat_stream_awel"]["text"] == "Echo: Introduce AWEL"
-    assert steps["chat_awel"] == {"step": "chat_awel", "text": "Echo: Introduce AWEL", "usage": 0}
+    # The stub counts words: "Introduce AWEL" in, "Echo: Introduce AWEL" out.
+    assert steps["chat_awel"] == {"step": "chat_awel", "text": "Echo: Introduce AWEL", "usage": 5}
 
     flow_id = served["flow_id"]
     stored = http.get(f"/api/v1/flows/{flow_id}", headers={"x-api-key": served["key"]}).json()
@@ -111,9 +112,12 @@ def test_openai_sdk_against_the_model_api(served) -> None:
         completion = client.chat.completions.create(
             model="gpt-test", messages=[{"role": "system", "content": "be kind"}, {"role": "user", "content": "hi"}])
         assert completion.choices[0].message.content == "Echo: hi"
-        stream = client.chat.completions.create(model="gpt-test", stream=True,
+        assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (3, 2)   # the stub's count
+        stream = client.chat.completions.create(model="gpt-test", stream=True, stream_options={"include_usage": True},
                                                 messages=[{"role": "user", "content": "stream me"}])
-        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Echo: stream me"
+        chunks = list(stream)
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Echo: stream me"
+        assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 5
         with pytest.raises(openai.BadRequestError) as refused:
             client.chat.completions.create(model="unknown", messages=[{"role": "user", "content": "hi"}])
         assert "not configured" in str(refused.value)

@@ -164,6 +164,33 @@ def test_component_failure_is_an_error_event_naming_the_component():
     assert "Prompt" in events[-1].data["error"]
 
 
+def test_the_result_sums_the_usage_every_model_reported():
+    class Model:
+        def __init__(self, name: str, on_usage: Any) -> None:
+            self.name, self.on_usage = name, on_usage
+
+        async def complete(self, messages, **options):
+            self.on_usage(10, len(self.name))
+            return self.name
+
+    def models(kind: str, **settings: Any) -> Model:
+        return Model(settings["model"], settings["on_usage"])
+
+    fields = {"provider": "OpenAI", "api_key": "sk-x", "stream": False}
+    payload = {"nodes": [node("TextInput-t", {"input_value": "q"}),
+                         node("LanguageModelComponent-1", {**fields, "model_name": "one"}),
+                         node("LanguageModelComponent-2", {**fields, "model_name": "three"}),
+                         node("CombineText-c"), node("TextOutput-o")],
+               "edges": [edge("TextInput-t", "text", "LanguageModelComponent-1", "input_value"),
+                         edge("TextInput-t", "text", "LanguageModelComponent-2", "input_value"),
+                         edge("LanguageModelComponent-1", "text_output", "CombineText-c", "text1"),
+                         edge("LanguageModelComponent-2", "text_output", "CombineText-c", "text2"),
+                         edge("CombineText-c", "combined_text", "TextOutput-o", "input_value")]}
+    _, events, _ = run(payload, RunRequest(input_value="q", input_type="text"), services=Services(models=models))
+    usage = events[-1].data["result"].usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (20, 8, 28)
+
+
 def test_vertices_of_a_layer_run_concurrently():
     """Two model calls in one layer overlap: each waits for the other to have started."""
     started: list[str] = []

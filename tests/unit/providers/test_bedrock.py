@@ -64,6 +64,16 @@ def test_converse_request_shape_and_answer(client: Any) -> None:
         stubber.assert_no_pending_responses()
 
 
+def test_converse_reports_the_usage(client: Any) -> None:
+    reports: list[tuple[int, int]] = []
+    provider = BedrockProvider(MODEL, region="us-east-1", client=client,
+                               on_usage=lambda prompt, completion: reports.append((prompt, completion)))
+    with Stubber(client) as stubber:
+        stubber.add_response("converse", converse_response("Hi"))
+        asyncio.run(provider.complete([{"role": "user", "content": "Hello"}]))
+    assert reports == [(5, 2)]
+
+
 def test_options_override_and_unset_settings_are_left_out(client: Any) -> None:
     expected = {
         "modelId": MODEL,
@@ -135,6 +145,15 @@ def test_stream_yields_text_deltas(bedrock_stub: BedrockStreamStub) -> None:
         "inferenceConfig": {"temperature": 0.5},
     }
     assert request.headers["authorization"].startswith("AWS4-HMAC-SHA256")
+
+
+def test_stream_reports_the_usage_of_its_metadata_event(bedrock_stub: BedrockStreamStub) -> None:
+    bedrock_stub.enqueue(converse_stream_events(["Hel", "lo", " world"]))
+    reports: list[tuple[int, int]] = []
+    provider = BedrockProvider(MODEL, client=stub_client(bedrock_stub),
+                               on_usage=lambda prompt, completion: reports.append((prompt, completion)))
+    assert collect(provider, [{"role": "user", "content": "Hi"}]) == ["Hel", "lo", " world"]
+    assert reports == [(3, 3)]
 
 
 def test_error_event_inside_the_stream_becomes_provider_error(bedrock_stub: BedrockStreamStub) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -94,6 +95,60 @@ def test_error_inside_a_stream_is_a_provider_error(openai_stub: OpenAIStub) -> N
     openai_stub.enqueue(Reply.event_stream('data: {"error": {"message": "model overloaded"}}\n\n'))
     with pytest.raises(ProviderError, match="model overloaded"):
         collect(make(openai_stub, max_retries=0))
+
+
+# -- usage ---------------------------------------------------------------------------------------
+
+
+def metered(stub: OpenAIStub, **kwargs: Any) -> tuple[OpenAICompatibleProvider, list[tuple[int, int]]]:
+    reports: list[tuple[int, int]] = []
+    return make(stub, on_usage=lambda prompt, completion: reports.append((prompt, completion)), **kwargs), reports
+
+
+def test_complete_reports_the_usage_of_the_answer(openai_stub: OpenAIStub) -> None:
+    provider, reports = metered(openai_stub)
+    asyncio.run(provider.complete(MESSAGES))
+    assert reports == [(4, 3)]   # the stub counts words: "Be brief. Hello there" and "Echo: Hello there"
+    assert "stream_options" not in openai_stub.requests[0].json
+
+
+def test_stream_asks_for_usage_and_reports_it_once_at_the_end(openai_stub: OpenAIStub) -> None:
+    provider, reports = metered(openai_stub)
+    assert "".join(collect(provider)) == "Echo: Hello there"
+    assert openai_stub.requests[0].json["stream_options"] == {"include_usage": True}
+    assert reports == [(4, 3)]
+
+
+def test_stream_usage_sent_on_every_chunk_counts_once(openai_stub: OpenAIStub) -> None:
+    # Some servers send a running total with every chunk; only the last is the answer's.
+    def running(content: str, prompt: int, completion: int) -> str:
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        return chunk_event(content)[:-3] + f', "usage": {json.dumps(usage)}}}\n\n'
+
+    openai_stub.enqueue(Reply.event_stream(running("A", 4, 1) + running("B", 4, 2) + "data: [DONE]\n\n"))
+    provider, reports = metered(openai_stub)
+    assert collect(provider) == ["A", "B"]
+    assert reports == [(4, 2)]
+
+
+def test_a_server_refusing_stream_options_is_asked_again_without_them(openai_stub: OpenAIStub) -> None:
+    openai_stub.enqueue(Reply.failure(400, "Unrecognized request argument supplied: stream_options"))
+    provider, reports = metered(openai_stub, max_retries=0)
+    assert "".join(collect(provider)) == "Echo: Hello there"
+    first, second = (r.json for r in openai_stub.requests)
+    assert "stream_options" in first and "stream_options" not in second
+    assert reports == []   # that server reports no usage in streams
+
+
+def test_without_a_usage_listener_streams_do_not_ask_for_usage(openai_stub: OpenAIStub) -> None:
+    collect(make(openai_stub))
+    assert "stream_options" not in openai_stub.requests[0].json
+
+
+def test_an_extra_stream_options_setting_is_kept(openai_stub: OpenAIStub) -> None:
+    provider, _ = metered(openai_stub, extra={"stream_options": {"include_usage": False}})
+    collect(provider)
+    assert openai_stub.requests[0].json["stream_options"] == {"include_usage": False}
 
 
 # -- resolution of base URL and key --------------------------------------------------------------

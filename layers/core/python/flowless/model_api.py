@@ -32,6 +32,7 @@ class ModelChatRequest(BaseModel):
     stream: bool = False
     stop: str | list[str] | None = None
     user: str | None = None
+    stream_options: dict[str, Any] | None = None
 
     def check(self) -> None:
         """DB-GPT's range checks (code 40302 on the wire)."""
@@ -47,6 +48,10 @@ class ModelChatRequest(BaseModel):
         for message in self.messages:
             if not isinstance(message.get("role"), str):
                 raise InvalidParameterError("Every message needs a role")
+
+    def include_usage(self) -> bool:
+        """Whether a streamed answer ends with a usage chunk, as OpenAI's stream_options asks."""
+        return bool(self.stream and (self.stream_options or {}).get("include_usage"))
 
     def token_limit(self) -> int | None:
         return self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
@@ -76,11 +81,11 @@ def plan_model_chat(user_id: str, body: ModelChatRequest, variables: Mapping[str
                             variables=variables)
 
 
-def chat_completion(model: str, text: str) -> dict[str, Any]:
-    """OpenAI's chat.completion for a whole answer. Providers do not report usage here: zeros."""
+def chat_completion(model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
+    """OpenAI's chat.completion for a whole answer, with the tokens the model reported."""
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage,
     }

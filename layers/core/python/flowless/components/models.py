@@ -56,6 +56,7 @@ def open_model(component: Component, handle: ModelHandle) -> Any:
 
         factory = create_provider
     settings = dict(handle.settings)
+    settings["on_usage"] = component.ctx.usage.add   # token counts the provider reports go to the run
     # A model the deployment configured (FLOWLESS_MODELS) may live on a private network; a flow's own URL may not.
     operator_configured = settings.pop("operator_configured", False)
     if handle.provider == "openai":

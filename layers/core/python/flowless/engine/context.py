@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flowless.engine.events import Event
-from flowless.engine.types import Message
+from flowless.engine.types import Message, TokenUsage
 
 __all__ = ["FileReader", "HttpFetcher", "MessageHistory", "ModelProvider", "RunContext", "Services"]
 
@@ -47,6 +47,7 @@ class Services:
     variables: Callable[[str], str | None] = lambda name: None
     files: FileReader | None = None
     http: HttpFetcher | None = None
+    # Called with a model's settings plus `on_usage(prompt_tokens, completion_tokens)`, for the provider to report.
     models: Callable[..., ModelProvider] | None = None
     # Outbound requests of a flow may reach loopback/private addresses only when the deployment allows it.
     allow_private_network: bool = False
@@ -65,6 +66,7 @@ class RunContext:
     emit: Callable[[Event], Awaitable[None]] | None = None
     new_messages: list[Message] = field(default_factory=list)
     graph: Any = None  # the Graph being run, for components that look at their neighbours
+    usage: TokenUsage = field(default_factory=TokenUsage)  # what the run's models report, summed
 
     async def send(self, event: Event) -> None:
         if self.emit is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flowless.engine.types import TokenUsage
+
 __all__ = ["Event", "RunResult", "VertexResult"]
 
 EventKind = Literal["vertices_sorted", "add_message", "token", "end_vertex", "end", "error"]
@@ -35,6 +37,7 @@ class RunResult:
     session_id: str
     input_value: str | None
     vertices: list[VertexResult]
+    usage: TokenUsage = field(default_factory=TokenUsage)
 
 
 @dataclass

@@ -167,7 +167,8 @@ async def run_events(graph: Graph, *, registry: Registry, ctx: RunContext, reque
                     for vertex_id in layer:
                         group.create_task(runner.build(vertex_id, planned))
             ordered = [runner.built[v] for v in graph.order if v in runner.built]
-            await emit(Event("end", {"result": RunResult(ctx.session_id, request.input_value, ordered)}))
+            await emit(Event("end", {"result": RunResult(ctx.session_id, request.input_value, ordered,
+                                                               ctx.usage)}))
         except BaseExceptionGroup as group_error:
             first = group_error.exceptions[0]
             while isinstance(first, BaseExceptionGroup):

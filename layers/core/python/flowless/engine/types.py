@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["Data", "DataFrame", "Message", "ModelHandle", "Stop", "TokenStream", "text_of", "utc_timestamp"]
+__all__ = ["Data", "DataFrame", "Message", "ModelHandle", "Stop", "TokenStream", "TokenUsage", "text_of",
+           "utc_timestamp"]
 
 
 def utc_timestamp() -> str:
@@ -97,6 +98,28 @@ class TokenStream:
         async for chunk in self._chunks:
             self.text += chunk
             yield chunk
+
+
+@dataclass
+class TokenUsage:
+    """Tokens the models of a run used, as their providers reported them (a provider that reports nothing
+    adds nothing, so a run without models, or with silent ones, shows zeros)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+    def as_openai(self) -> dict[str, int]:
+        """OpenAI's (and DB-GPT's) usage object."""
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.total_tokens}
 
 
 class Stop:

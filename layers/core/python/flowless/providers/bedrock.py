@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,6 +41,8 @@ class BedrockProvider:
     `options` of complete() and stream() override temperature, max_tokens and top_p, and may give
     `stop` sequences. `json_mode` is accepted and has no effect: Converse has no JSON switch, so the
     prompt itself must ask for JSON. Any other option is an error.
+
+    `on_usage(input_tokens, output_tokens)` is called once per answer with the usage Bedrock reports.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class BedrockProvider:
         max_tokens: int | None = None,
         top_p: float | None = None,
         client: Any = None,
+        on_usage: Callable[[int, int], None] | None = None,
     ) -> None:
         self.model_id = model_id
         self.region = region
@@ -60,6 +63,7 @@ class BedrockProvider:
         self.top_p = top_p
         self._client = client
         self._client_lock = threading.Lock()
+        self.on_usage = on_usage
 
     def __repr__(self) -> str:
         return f"BedrockProvider(model_id={self.model_id!r}, region={self.region!r})"
@@ -68,6 +72,7 @@ class BedrockProvider:
         request = self._request(messages, options)
         response = await asyncio.to_thread(self._call, "converse", request)
         blocks = response.get("output", {}).get("message", {}).get("content", [])
+        self._report_usage(response.get("usage"))
         # Reasoning models add reasoningContent blocks; the answer is the text blocks.
         return "".join(block["text"] for block in blocks if "text" in block)
 
@@ -84,8 +89,14 @@ class BedrockProvider:
                 text = event.get("contentBlockDelta", {}).get("delta", {}).get("text")
                 if text:
                     yield text
+                elif "metadata" in event:   # the last event: usage and latency
+                    self._report_usage(event["metadata"].get("usage"))
         finally:
             events.close()  # a consumer that stops early must not leave the connection open
+
+    def _report_usage(self, usage: Any) -> None:
+        if self.on_usage is not None and isinstance(usage, dict):
+            self.on_usage(int(usage.get("inputTokens") or 0), int(usage.get("outputTokens") or 0))
 
     # -- request and client ----------------------------------------------------------------------
 

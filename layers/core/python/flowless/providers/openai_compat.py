@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
@@ -34,6 +34,9 @@ class OpenAICompatibleProvider:
     call (temperature, max_tokens, response_format, seed, ...); None values are left out, and
     `json_mode=True` is short for response_format {"type": "json_object"}. `extra` holds fields sent
     with every call. model, messages and stream are always this provider's own.
+
+    `on_usage(prompt_tokens, completion_tokens)` is called once per answer with the usage the server
+    reports; streamed requests then ask for it with `stream_options` (unless `extra` sets its own).
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class OpenAICompatibleProvider:
         extra: dict[str, Any] | None = None,
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 20.0,
+        on_usage: Callable[[int, int], None] | None = None,
     ) -> None:
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
@@ -66,6 +70,7 @@ class OpenAICompatibleProvider:
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, _CONNECT_TIMEOUT))
         self.retry = RetryPolicy(max_retries, retry_base_delay, retry_max_delay)
         self.name = f"OpenAI-compatible API at {httpx.URL(self.base_url).host or self.base_url}"
+        self.on_usage = on_usage
 
     def __repr__(self) -> str:  # without the key, which must not reach logs
         return f"OpenAICompatibleProvider(model={self.model!r}, base_url={self.base_url!r})"
@@ -74,7 +79,9 @@ class OpenAICompatibleProvider:
         body = self._body(messages, options, stream=False)
         async with self._client() as client:
             data = await self.retry.run(lambda: self._post(client, body))
-        return self._answer_text(data)
+        text = self._answer_text(data)
+        self._report_usage(data.get("usage"))
+        return text
 
     async def stream(self, messages: list[dict[str, Any]], **options: Any) -> AsyncIterator[str]:
         body = self._body(messages, options, stream=True)
@@ -89,6 +96,10 @@ class OpenAICompatibleProvider:
                             yield text
                     return
                 except ProviderError as error:
+                    if not started and _refuses_stream_options(error, body):
+                        # A server that does not know OpenAI's usage option: ask again without it.
+                        body.pop("stream_options")
+                        continue
                     # Once text went out, a retry would repeat it: only a failure before that is retried.
                     if started or not self.retry.should_retry(error, attempt):
                         raise
@@ -119,6 +130,8 @@ class OpenAICompatibleProvider:
         if json_mode and "response_format" not in body:
             body["response_format"] = {"type": "json_object"}
         body.update(model=self.model, messages=messages, stream=stream)
+        if stream and self.on_usage is not None:
+            body.setdefault("stream_options", {"include_usage": True})
         return body
 
     async def _post(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Any:
@@ -144,12 +157,17 @@ class OpenAICompatibleProvider:
             if not response.is_success:
                 await response.aread()
                 raise self._http_error(response)
+            # Usage in a stream is a running total (some servers send it on every chunk): the last one counts.
+            usage = None
             async for data in iter_sse_data(response.aiter_lines()):
                 if data == "[DONE]":
-                    return
-                text = self._delta_text(data)
+                    break
+                chunk = self._chunk(data)
+                usage = chunk.get("usage") or usage
+                text = _delta_text(chunk)
                 if text:
                     yield text
+            self._report_usage(usage)
         except httpx.TransportError as exc:
             raise self._connection_error(exc) from exc
         finally:
@@ -165,21 +183,23 @@ class OpenAICompatibleProvider:
         content = (choices[0].get("message") or {}).get("content")
         return content if isinstance(content, str) else ""
 
-    def _delta_text(self, data: str) -> str:
+    def _chunk(self, data: str) -> dict[str, Any]:
         try:
             chunk = json.loads(data)
         except ValueError as exc:
             raise ProviderError(self.name, f"the stream sent invalid JSON: {data[:_MAX_ERROR_TEXT]}") from exc
         if not isinstance(chunk, dict):
-            return ""
+            return {}
         if chunk.get("error"):
             raise ProviderError(self.name, self._redact(_error_text(chunk["error"])))
-        # Chunks without choices (a final usage report) or without content (the role-only first
-        # delta, the finish_reason chunk) carry no text.
-        choices = chunk.get("choices") or []
-        delta = (choices[0].get("delta") or {}) if choices else {}
-        content = delta.get("content")
-        return content if isinstance(content, str) else ""
+        return chunk
+
+    def _report_usage(self, usage: Any) -> None:
+        if self.on_usage is None or not isinstance(usage, dict):
+            return
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if isinstance(prompt, int) and isinstance(completion, int):
+            self.on_usage(prompt, completion)
 
     def _http_error(self, response: httpx.Response) -> ProviderError:
         try:
@@ -206,6 +226,20 @@ class OpenAICompatibleProvider:
     def _redact(self, message: str) -> str:
         # Some servers quote the key they rejected; it must not travel on in an error.
         return message.replace(self._api_key, "[redacted]")
+
+
+def _delta_text(chunk: dict[str, Any]) -> str:
+    # Chunks without choices (a final usage report) or without content (the role-only first delta, the
+    # finish_reason chunk) carry no text.
+    choices = chunk.get("choices") or []
+    delta = (choices[0].get("delta") or {}) if choices else {}
+    content = delta.get("content")
+    return content if isinstance(content, str) else ""
+
+
+def _refuses_stream_options(error: ProviderError, body: dict[str, Any]) -> bool:
+    return (error.status_code in (400, 422) and body.get("stream_options") == {"include_usage": True}
+            and "stream_options" in error.message)
 
 
 def _error_text(error: Any) -> str:

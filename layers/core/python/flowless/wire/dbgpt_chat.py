@@ -84,13 +84,13 @@ def _content_text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-def chat_response(completion_id: str, model: str, text: str) -> dict[str, Any]:
-    """DB-GPT's ChatCompletionResponse for a whole answer (usage is not measured: zeros, as DB-GPT)."""
+def chat_response(completion_id: str, model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
+    """DB-GPT's ChatCompletionResponse for a whole answer, with the tokens the run's models reported."""
     return {
         "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "reasoning_content": None},
                      "finish_reason": None}],
-        "usage": {"prompt_tokens": 0, "total_tokens": 0, "completion_tokens": 0},
+        "usage": usage,
     }
 
 

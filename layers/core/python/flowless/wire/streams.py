@@ -86,9 +86,11 @@ def _chunk(completion_id: str, model: str, created: int, delta: dict[str, Any],
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-async def openai_chunks(events: AsyncIterator[Event | None], *, model: str) -> AsyncIterator[str]:
+async def openai_chunks(events: AsyncIterator[Event | None], *, model: str,
+                        include_usage: bool = False) -> AsyncIterator[str]:
     """OpenAI's chat.completion.chunk SSE from a run: a role chunk, a content chunk per token (or the whole
-    answer once, when nothing streamed), a finish chunk, then `data: [DONE]`. Keep-alives are SSE comments."""
+    answer once, when nothing streamed), a finish chunk, then `data: [DONE]`. Keep-alives are SSE comments.
+    With `include_usage` (the request's stream_options), a last chunk with no choices carries the run's usage."""
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     yield _chunk(completion_id, model, created, {"role": "assistant", "content": ""})
@@ -103,6 +105,10 @@ async def openai_chunks(events: AsyncIterator[Event | None], *, model: str) -> A
             if not streamed:
                 yield _chunk(completion_id, model, created, {"content": final_text(event.data["result"])})
             yield _chunk(completion_id, model, created, {}, "stop")
+            if include_usage:
+                usage = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                         "choices": [], "usage": event.data["result"].usage.as_openai()}
+                yield f"data: {json.dumps(usage)}\n\n"
         elif event.kind == "error":
             error = {"error": {"message": str(event.data["error"]), "type": "flow_error", "code": None}}
             yield f"data: {json.dumps(error)}\n\n"
