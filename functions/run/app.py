@@ -1,6 +1,7 @@
 """The doors an LLM answer streams through: Langflow's run and build API (and its component catalog at
 /api/v1/all), DB-GPT's chat completions (/api/v2/chat/completions) and the OpenAI-compatible model API
-(/api/v1/models, /api/v1/chat/completions).
+(/api/v1/models, /api/v1/chat/completions), and the HTTP triggers of DB-GPT AWEL flows
+(/api/v1/awel/trigger/...).
 
 The engine, components and providers are imported only when a run needs them.
 """
@@ -228,5 +229,53 @@ async def model_chat_completions(request: Request, caller: CallerDep) -> Any:
     return _stream(openai_chunks(events, model=body.model, include_usage=body.include_usage()))
 
 
-app = create_app(title="run", routers=[router, dbgpt_router, model_router])
+trigger_router = Router(prefix="/api/v1/awel/trigger", tags=["AWEL triggers"])
+
+
+_TRIGGER_BODY = {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+# A trigger's methods are the flow's own choice, so every method DB-GPT allows is routed here and checked below.
+@trigger_router.get("/{endpoint:path}", response_model=None, operation_id="awel_trigger_get")
+@trigger_router.delete("/{endpoint:path}", response_model=None, operation_id="awel_trigger_delete")
+@trigger_router.post("/{endpoint:path}", response_model=None, operation_id="awel_trigger_post",
+                     openapi_extra=_TRIGGER_BODY)
+@trigger_router.put("/{endpoint:path}", response_model=None, operation_id="awel_trigger_put",
+                    openapi_extra=_TRIGGER_BODY)
+async def awel_trigger(endpoint: str, request: Request, caller: CallerDep) -> Any:
+    """A deployed AWEL chat flow of the caller, at the path its trigger publishes in the flow's metadata: a
+    CommonLLMHttpRequestBody in (JSON, or query parameters for GET and DELETE), the leaf operator's answer out."""
+    from fastapi import HTTPException
+
+    from flowless.dbgpt.chat import flow_chat_run
+    from flowless.dbgpt.triggers import TRIGGER_ROOT, find_trigger
+    from flowless.langflow.runner import request_variables
+    from flowless.wire.dbgpt_chat import ChatCompletionRequest
+    from flowless.wire.dbgpt_triggers import TriggerRequest, trigger_chunks, trigger_response
+
+    flow, trigger = find_trigger(caller.user_id, f"{TRIGGER_ROOT}/{endpoint}")
+    if request.method not in trigger.methods:
+        raise HTTPException(405, f"This trigger answers {', '.join(trigger.methods)}, not {request.method}")
+    if request.method in ("GET", "DELETE"):
+        try:
+            body = TriggerRequest.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
+    else:
+        body = _parsed(TriggerRequest, await request.body())
+    chat = ChatCompletionRequest(model=body.model, messages=body.prompt(), stream=body.stream,
+                                 temperature=body.temperature, max_new_tokens=body.max_new_tokens,
+                                 chat_mode="chat_flow", chat_param=flow.id, conv_uid=body.conv_uid)
+    run = flow_chat_run(caller.user_id, flow, chat, request_variables(request.headers),
+                        body.conv_uid or str(uuid.uuid4()))
+    if not body.stream:
+        return trigger_response(trigger.leaf, await run.finish())
+    from flowless.settings import get_settings
+    from flowless.wire.streams import with_keepalives
+
+    events = with_keepalives(run.events(), every_s=get_settings().stream_keepalive_seconds)
+    return _stream(trigger_chunks(events, leaf=trigger.leaf, model=body.model))
+
+
+app = create_app(title="run", routers=[router, dbgpt_router, model_router, trigger_router])
 handler = Mangum(app, lifespan="off")

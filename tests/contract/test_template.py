@@ -96,6 +96,7 @@ def _served_routes(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
         elif getattr(route, "methods", None):
             # Our Router serves each path with and without the trailing slash; API Gateway lists it once.
             path = (prefix + route.path).rstrip("/") or "/"
+            path = re.sub(r"\{(\w+):path\}", r"{\1+}", path)   # FastAPI's greedy parameter is API Gateway's {name+}
             served |= {(m.upper(), path) for m in route.methods if m.upper() not in IGNORED_METHODS}
     return served
 

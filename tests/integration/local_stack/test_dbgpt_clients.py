@@ -84,6 +84,11 @@ def test_dbgpt_client_flows_apps_and_chat(served, dbgpt_client_python: Path, htt
     assert steps["chat_stream_awel"]["text"] == "Echo: Introduce AWEL"
     # The stub counts words: "Introduce AWEL" in, "Echo: Introduce AWEL" out.
     assert steps["chat_awel"] == {"step": "chat_awel", "text": "Echo: Introduce AWEL", "usage": 5}
+    # The client parsed the flow's metadata as its DAGMetadata (and keeps what that model knows of a trigger).
+    metadata = steps["run_flow_cmd"]["metadata"]
+    assert metadata["sse_output"] is metadata["streaming_output"] is True
+    assert [t["trigger_type"] for t in metadata["triggers"]] == ["http"]
+    assert steps["run_flow_cmd"]["text"] == "Echo: Run by trigger"
 
     flow_id = served["flow_id"]
     stored = http.get(f"/api/v1/flows/{flow_id}", headers={"x-api-key": served["key"]}).json()

@@ -15,7 +15,7 @@ import sys
 from dbgpt.core.awel.flow.flow_factory import FlowPanel, State
 from dbgpt_client import Client
 from dbgpt_client.app import get_app, list_app
-from dbgpt_client.flow import create_flow, delete_flow, get_flow, list_flow, update_flow
+from dbgpt_client.flow import create_flow, delete_flow, get_flow, list_flow, run_flow_cmd, update_flow
 
 SEP = "___$$___"
 BODY = "dbgpt.core.awel.trigger.http_trigger.CommonLLMHttpRequestBody"
@@ -96,6 +96,12 @@ async def main(base_url: str, api_key: str, langflow_flow_id: str, app_code: str
         whole = await client.chat(model="gpt-test", messages="Introduce AWEL", chat_mode="chat_flow",
                                   chat_param=created.uid)
         report("chat_awel", text=whole.choices[0].message.content, usage=whole.usage.total_tokens)
+
+        # The flow's HTTP trigger, found by name through its metadata, as `dbgpt run flow cmd` calls it.
+        streamed: list[str] = []
+        await run_flow_cmd(client, name="acceptance_flow", streaming_callback=streamed.append,
+                           data={"model": "gpt-test", "messages": "Run by trigger", "stream": True})
+        report("run_flow_cmd", text="".join(streamed), metadata=fetched.metadata.to_dict())
 
         # A flow made in Langflow: listed, read and updated through this door, and chatted with.
         mine = await list_flow(client, uid=langflow_flow_id)

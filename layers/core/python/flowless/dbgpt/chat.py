@@ -19,7 +19,7 @@ from typing import Any
 from flowless.errors import FlowRunError, InvalidFlowError, InvalidInputError, NotFoundError
 from flowless.wire.dbgpt_chat import ChatCompletionRequest
 
-__all__ = ["RUNNABLE_STATES", "ChatPlan", "plan_chat"]
+__all__ = ["RUNNABLE_STATES", "ChatPlan", "flow_chat_run", "plan_chat"]
 
 SUPPORTED_MODES = ("chat_normal", "chat_flow", "chat_app")
 # DB-GPT runs a flow only once it is deployed (it is then "running"); a flow made in Langflow always runs.
@@ -83,14 +83,19 @@ def _runnable_flow(user_id: str, flow_id: str) -> Any:
 
 def _flow_run(user_id: str, flow_id: str, body: ChatCompletionRequest, variables: Mapping[str, str],
               conv_uid: str) -> Any:
+    return flow_chat_run(user_id, _runnable_flow(user_id, flow_id), body, variables, conv_uid)
+
+
+def flow_chat_run(user_id: str, flow: Any, body: ChatCompletionRequest, variables: Mapping[str, str],
+                  conv_uid: str) -> Any:
+    """The run of a deployed flow answering `body.prompt()`, in the conversation `conv_uid`."""
     from flowless.dbgpt.graphs import compile_awel, graph_format
     from flowless.langflow.runner import FlowRun
     from flowless.wire.langflow_run import SimplifiedAPIRequest
 
-    flow = _runnable_flow(user_id, flow_id)
     kind = graph_format(flow.data)
     if kind == "empty":
-        raise InvalidFlowError(f"Flow {flow_id} has no graph to run")
+        raise InvalidFlowError(f"Flow {flow.id} has no graph to run")
     request = SimplifiedAPIRequest(input_value=body.prompt(), session_id=conv_uid)
     if kind == "langflow":
         return FlowRun(user_id=user_id, flow=flow, request=request, variables=variables, stream=body.stream)

@@ -33,6 +33,7 @@ def _state_of(flow: Flow) -> str:
 def flow_panel(flow: Flow, username: str) -> dict[str, Any]:
     """A stored flow as DB-GPT's Flow object."""
     from flowless.dbgpt.graphs import flow_category, graph_format, langflow_view
+    from flowless.dbgpt.triggers import dag_id_of, trigger_metadata
 
     extras = flow.dbgpt or {}
     kind = graph_format(flow.data)
@@ -45,9 +46,9 @@ def flow_panel(flow: Flow, username: str) -> dict[str, Any]:
         "source_url": extras.get("source_url"), "version": extras.get("version") or "0.1.1",
         "define_type": "json", "editable": not flow.locked, "user_name": username,
         "sys_code": extras.get("sys_code"),
-        "dag_id": extras.get("dag_id") or f"flow_dag_{flow.name.replace(' ', '_')}_{flow.id}",
+        "dag_id": dag_id_of(flow),
         "gmt_created": dbgpt_time(flow.created_at or flow.updated_at), "gmt_modified": dbgpt_time(flow.updated_at),
-        "metadata": None, "variables": extras.get("variables"), "authors": extras.get("authors"),
+        "metadata": trigger_metadata(flow), "variables": extras.get("variables"), "authors": extras.get("authors"),
     }
 
 
@@ -77,17 +78,30 @@ def _deployed_state(state: str, data: dict[str, Any] | None) -> tuple[str, str |
     return ("load_failed", problem) if problem else ("running", None)
 
 
+def _keep_trigger_path(flow: Flow) -> None:
+    """Keep the path a deployed AWEL flow answers at with it, so a custom trigger endpoint can be found."""
+    from flowless.dbgpt.triggers import flow_trigger
+
+    trigger = flow_trigger(flow)
+    flow.dbgpt.pop("trigger_path", None)
+    if trigger is not None:
+        flow.dbgpt["trigger_path"] = trigger.path
+
+
 def create_flow(user_id: str, username: str, body: FlowPanelBody) -> dict[str, Any]:
     """Create a flow with the client's uid (DB-GPT's clients choose it) in the caller's default project."""
+    from flowless.clock import new_id
     from flowless.langflow.flows import resolve_project
 
     extras = body.extras()
     extras["state"], extras["error_message"] = _deployed_state(body.state, body.flow_data)
     if extras["error_message"] is None:
         extras.pop("error_message")
+    uid = body.uid or new_id()   # known before the write, since the trigger's default path holds it
+    _keep_trigger_path(Flow(id=uid, user_id=user_id, name=body.name, data=body.flow_data, dbgpt=extras))
     values = {"name": body.name, "description": body.description, "data": body.flow_data,
               "locked": not body.editable, "dbgpt": extras, "folder_id": resolve_project(user_id, None)}
-    flow = FlowRepository().create(user_id=user_id, values=values, flow_id=body.uid, unique_name=True)
+    flow = FlowRepository().create(user_id=user_id, values=values, flow_id=uid, unique_name=True)
     return flow_panel(flow, username)
 
 
@@ -127,6 +141,7 @@ def update_flow(user_id: str, username: str, uid: str, body: FlowPanelBody) -> d
         flow.name, flow.description, flow.locked, flow.dbgpt = body.name, body.description, not body.editable, extras
         if not keep_data:
             flow.data = body.flow_data
+        _keep_trigger_path(flow)
 
     return flow_panel(FlowRepository().update(user_id=user_id, flow_id=uid, changes=apply), username)
 

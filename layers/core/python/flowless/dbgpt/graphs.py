@@ -10,12 +10,13 @@ engine classes here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from flowless.errors import InvalidFlowError
 
-__all__ = ["LANGFLOW_VIEW_MARKER", "SUPPORTED_OPERATORS", "SUPPORTED_RESOURCES", "compile_awel",
-           "flow_category", "graph_format", "is_langflow_view", "langflow_view"]
+__all__ = ["LANGFLOW_VIEW_MARKER", "SUPPORTED_OPERATORS", "SUPPORTED_RESOURCES", "AwelOutline", "awel_outline",
+           "compile_awel", "flow_category", "graph_format", "is_langflow_view", "langflow_view"]
 
 GraphFormat = Literal["empty", "awel", "langflow"]
 FlowCategory = Literal["chat_flow", "chat_agent", "common"]
@@ -164,19 +165,49 @@ def flow_category(data: Any) -> FlowCategory:
     return "chat_agent" if _AGENT_TRIGGER in triggers else "common"
 
 
-def compile_awel(flow_data: Mapping[str, Any]) -> dict[str, Any]:
-    """The Langflow graph that runs a DB-GPT simple chat flow; InvalidFlowError names whatever else it meets.
+@dataclass(frozen=True)
+class AwelOutline:
+    """A DB-GPT simple chat flow we run: its operator names from the trigger to the leaf, the trigger's
+    parameters (name -> value, else default) and the system message of its prompt ("" without one)."""
 
-    Example:
-        graph = parse_graph(compile_awel(flow.flow_data), registry, flow_id=flow.uid)
-    """
+    operators: tuple[str, ...]
+    trigger_parameters: Mapping[str, Any]
+    system_message: str
+
+    @property
+    def leaf(self) -> str:
+        return self.operators[-1]
+
+
+def awel_outline(flow_data: Mapping[str, Any]) -> AwelOutline:
+    """Read a DB-GPT simple chat flow; InvalidFlowError names whatever else it meets."""
     graph = _graph(flow_data)
     if graph is None or not _nodes(graph):
         raise InvalidFlowError("The AWEL flow has no nodes")
     nodes = _awel_nodes(graph)
     links = _links(graph, nodes)
     chain = _operator_chain(nodes, links)
-    return _chat_graph(_system_message(nodes, links, llm=chain[1]))
+    return AwelOutline(tuple(str(nodes[node_id]["name"]) for node_id in chain), _parameters(nodes[chain[0]]),
+                       _system_message(nodes, links, llm=chain[1]))
+
+
+def compile_awel(flow_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The Langflow graph that runs a DB-GPT simple chat flow; InvalidFlowError names whatever else it meets.
+
+    Example:
+        graph = parse_graph(compile_awel(flow.flow_data), registry, flow_id=flow.uid)
+    """
+    return _chat_graph(awel_outline(flow_data).system_message)
+
+
+def _parameters(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A node's parameters by name: the value set in the editor, else the parameter's default."""
+    values = {}
+    for parameter in data.get("parameters") or []:
+        if isinstance(parameter, Mapping) and parameter.get("name"):
+            value = parameter.get("value")
+            values[str(parameter["name"])] = parameter.get("default") if value is None else value
+    return values
 
 
 def _awel_nodes(graph: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -257,17 +288,11 @@ def _system_message(nodes: Nodes, links: Links, *, llm: str) -> str:
         raise InvalidFlowError(f"The LLM operator {llm} is given {len(prompts)} prompts; it takes one")
     if not prompts:
         return ""
-    raw_parameters = nodes[prompts[0]].get("parameters") or []
-    parameters = {p.get("name"): p for p in raw_parameters if isinstance(p, Mapping)}
-
-    def value(name: str) -> Any:
-        parameter = parameters.get(name) or {}
-        return parameter.get("default") if parameter.get("value") is None else parameter["value"]
-
+    parameters = _parameters(nodes[prompts[0]])
     # The conversation model sends the user's text as it is, so only the default human template is honest.
-    if value("human_message") not in (None, "", "{user_input}"):
+    if parameters.get("human_message") not in (None, "", "{user_input}"):
         raise InvalidFlowError(f"Prompt {prompts[0]}: only the human message {{user_input}} is supported")
-    system = value("system_message")
+    system = parameters.get("system_message")
     return _PROMPT_SYSTEM_DEFAULT if system is None else str(system)
 
 
