@@ -164,6 +164,20 @@ def test_component_failure_is_an_error_event_naming_the_component():
     assert "Prompt" in events[-1].data["error"]
 
 
+def two_models(second: str) -> dict[str, Any]:
+    """Text Input -> two Language Models ("one" and `second`) side by side -> Combine Text -> Text Output."""
+    fields = {"provider": "OpenAI", "api_key": "sk-x", "stream": False}
+    return {"nodes": [node("TextInput-t", {"input_value": "q"}),
+                      node("LanguageModelComponent-1", {**fields, "model_name": "one"}),
+                      node("LanguageModelComponent-2", {**fields, "model_name": second}),
+                      node("CombineText-c"), node("TextOutput-o")],
+            "edges": [edge("TextInput-t", "text", "LanguageModelComponent-1", "input_value"),
+                      edge("TextInput-t", "text", "LanguageModelComponent-2", "input_value"),
+                      edge("LanguageModelComponent-1", "text_output", "CombineText-c", "text1"),
+                      edge("LanguageModelComponent-2", "text_output", "CombineText-c", "text2"),
+                      edge("CombineText-c", "combined_text", "TextOutput-o", "input_value")]}
+
+
 def test_the_result_sums_the_usage_every_model_reported():
     class Model:
         def __init__(self, name: str, on_usage: Any) -> None:
@@ -176,17 +190,7 @@ def test_the_result_sums_the_usage_every_model_reported():
     def models(kind: str, **settings: Any) -> Model:
         return Model(settings["model"], settings["on_usage"])
 
-    fields = {"provider": "OpenAI", "api_key": "sk-x", "stream": False}
-    payload = {"nodes": [node("TextInput-t", {"input_value": "q"}),
-                         node("LanguageModelComponent-1", {**fields, "model_name": "one"}),
-                         node("LanguageModelComponent-2", {**fields, "model_name": "three"}),
-                         node("CombineText-c"), node("TextOutput-o")],
-               "edges": [edge("TextInput-t", "text", "LanguageModelComponent-1", "input_value"),
-                         edge("TextInput-t", "text", "LanguageModelComponent-2", "input_value"),
-                         edge("LanguageModelComponent-1", "text_output", "CombineText-c", "text1"),
-                         edge("LanguageModelComponent-2", "text_output", "CombineText-c", "text2"),
-                         edge("CombineText-c", "combined_text", "TextOutput-o", "input_value")]}
-    _, events, _ = run(payload, RunRequest(input_value="q", input_type="text"), services=Services(models=models))
+    _, events, _ = run(two_models("three"), RunRequest(input_value="q", input_type="text"), services=Services(models=models))
     usage = events[-1].data["result"].usage
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (20, 8, 28)
 
@@ -210,17 +214,7 @@ def test_vertices_of_a_layer_run_concurrently():
     def models(kind: str, **settings: Any) -> Model:
         return Model(settings["model"])
 
-    fields = {"provider": "OpenAI", "api_key": "sk-x", "stream": False}
-    payload = {"nodes": [node("TextInput-t", {"input_value": "q"}),
-                         node("LanguageModelComponent-1", {**fields, "model_name": "one"}),
-                         node("LanguageModelComponent-2", {**fields, "model_name": "two"}),
-                         node("CombineText-c"), node("TextOutput-o")],
-               "edges": [edge("TextInput-t", "text", "LanguageModelComponent-1", "input_value"),
-                         edge("TextInput-t", "text", "LanguageModelComponent-2", "input_value"),
-                         edge("LanguageModelComponent-1", "text_output", "CombineText-c", "text1"),
-                         edge("LanguageModelComponent-2", "text_output", "CombineText-c", "text2"),
-                         edge("CombineText-c", "combined_text", "TextOutput-o", "input_value")]}
-    _, events, _ = run(payload, RunRequest(input_value="q", input_type="text"), services=Services(models=models))
+    _, events, _ = run(two_models("two"), RunRequest(input_value="q", input_type="text"), services=Services(models=models))
     assert events[-1].kind == "end", events[-1].data
     output = next(v for v in events[-1].data["result"].vertices if v.id == "TextOutput-o")
     assert output.results["text"].text == "one two"
