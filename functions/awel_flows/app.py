@@ -1,4 +1,5 @@
-"""DB-GPT's AWEL flow API, /api/v2/serve/awel/flows, over the same flows as Langflow's API.
+"""DB-GPT's AWEL flow API, /api/v2/serve/awel/flows, over the same flows as Langflow's API. DB-GPT mounts the
+same API under /api/v1/serve/awel as well, and so does this function.
 
 Every answer is DB-GPT's Result envelope; failures are written by the app's error handlers.
 """
@@ -67,5 +68,10 @@ def list_flows(
                                    uid=uid, user_name=user_name, sys_code=sys_code))
 
 
-app = create_app(title="awel_flows", routers=[router])
+v1_router = Router(prefix="/api/v1/serve/awel", tags=["DB-GPT AWEL flows"])
+for route in list(router.routes):
+    if getattr(route, "include_in_schema", False):   # the slash twins are added again by add_api_route
+        v1_router.add_api_route(route.path.removeprefix(router.prefix), route.endpoint, methods=list(route.methods))
+
+app = create_app(title="awel_flows", routers=[router, v1_router])
 handler = Mangum(app, lifespan="off")

@@ -214,3 +214,18 @@ def test_keys_are_checked_with_db_gpts_401(api, owner):
     message = failed(api.get("awel_flows", PATH, headers={"authorization": "Bearer sk-wrong"}), 401, "401")
     assert "invalid_api_key" in message
     ok(api.get("awel_flows", PATH, headers={"authorization": f"Bearer {owner.key}"}))
+
+
+def test_the_v1_mount_is_the_same_api_over_the_same_flows(api, owner, make_account):
+    v1 = "/api/v1/serve/awel/flows"
+    flow = ok(api.post("awel_flows", v1, json=panel(), account=owner))
+    assert ok(api.get("awel_flows", f"{PATH}/{flow['uid']}", account=owner))["uid"] == flow["uid"]
+    assert [f["uid"] for f in ok(api.get("awel_flows", v1, account=owner))["items"]] == [flow["uid"]]
+    updated = ok(api.request("awel_flows", "PUT", f"{v1}/{flow['uid']}", account=owner,
+                             json=panel(uid=flow["uid"], description="v2")))
+    assert updated["description"] == "v2"
+    # Errors keep DB-GPT's envelope on this mount too, and other users' flows stay out of reach.
+    assert failed(api.get("awel_flows", f"{v1}/{flow['uid']}", account=make_account()), 404, "404")
+    assert failed(api.post("awel_flows", v1, json={"name": ""}, account=owner), 400, "E0001")
+    ok(api.delete("awel_flows", f"{v1}/{flow['uid']}", account=owner))
+    assert ok(api.get("awel_flows", PATH, account=owner))["items"] == []

@@ -4,9 +4,9 @@ A class is looked up along its MRO, so a new subclass inherits its parent's stat
 its own; a test fails if a class has no entry on its path. Each product's routes answer in that product's
 error shape, chosen by path (`error_shape`):
 - Langflow: {"detail": "..."} (validation: FastAPI's 422 list);
-- DB-GPT (/api/v2/...): the Result envelope {"success": false, "err_code", "err_msg", "data": null}, with
-  DB-GPT's codes: "E0001" for a body that fails validation (400), "E0003" for other bad requests (400), the
-  status as a string otherwise ("404", "401", ...);
+- DB-GPT (/api/v2/..., and /api/v1/serve/..., its flow API's second mount): the Result envelope
+  {"success": false, "err_code", "err_msg", "data": null}, with DB-GPT's codes: "E0001" for a body that fails
+  validation (400), "E0003" for other bad requests (400), the status as a string otherwise ("404", "401", ...);
 - DB-GPT's OpenAI-compatible model API (/api/v1/models, /api/v1/chat/completions): {"object": "error",
   "message", "code"} with its numeric codes (40001 validation, 40301 unknown model, 40302 bad parameter).
 """
@@ -59,7 +59,7 @@ _MODEL_API_PATHS = ("/api/v1/models", "/api/v1/chat/completions")
 
 def error_shape(path: str) -> str:
     """Which product's error body a path answers with: "dbgpt", "model_api" or "langflow"."""
-    if path.startswith("/api/v2/"):
+    if path.startswith(("/api/v2/", "/api/v1/serve/")):
         return "dbgpt"
     if path.rstrip("/") in _MODEL_API_PATHS:
         return "model_api"
