@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import threading
 import time
@@ -32,7 +31,7 @@ FIXTURE = ROOT.parent / "shared" / "fixtures" / "langflow" / "no-llm" / "SimpleA
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _node(node_id: str, kind: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -90,8 +89,8 @@ def engine_times(payload: dict[str, Any], runs: int, **request: Any) -> list[flo
 
 
 def _env_for_moto() -> None:
-    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-                       "FLOWLESS_API_KEY_CACHE_SECONDS": "300"}.items():
+    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "us-east-1", "FLOWLESS_API_KEY_CACHE_SECONDS": "300"}.items():
         os.environ[key] = value
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -135,7 +134,8 @@ def aws_calls_per_run() -> tuple[int, list[str]]:
         return len(calls), [c.split(".", 1)[1] for c in calls]
 
 
-def http_latency(requests_per_client: int, clients: int, base_url: str, flow_id: str, key: str) -> tuple[list[float], float]:
+def http_latency(requests_per_client: int, clients: int, base_url: str, flow_id: str,
+                 key: str) -> tuple[list[float], float]:
     import httpx
 
     def worker(_: int) -> list[float]:

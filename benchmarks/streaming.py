@@ -43,8 +43,9 @@ def main() -> int:
     from tests.stubs.openai_stub import OpenAIStub, Reply
 
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-                       "FLOWLESS_API_KEY_CACHE_SECONDS": "300", "OPENAI_API_KEY": "sk-bench",
+    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "us-east-1", "FLOWLESS_API_KEY_CACHE_SECONDS": "300",
+                       "OPENAI_API_KEY": "sk-bench",
                        "FLOWLESS_ALLOW_PRIVATE_NETWORK": "true",
                        "FLOWLESS_MODELS": json.dumps({"bench": "openai:gpt-4o-mini"})}.items():
         os.environ[key] = value

@@ -203,9 +203,8 @@ def api(invoke: Any, api_event: Any) -> HandlerClient:
 @pytest.fixture
 def llm_stub() -> Iterator[Any]:
     """A local OpenAI-compatible server that flows reach through OPENAI_BASE_URL (loopback allowed)."""
-    from tests.stubs.openai_stub import OpenAIStub
-
     from flowless.settings import get_settings
+    from tests.stubs.openai_stub import OpenAIStub
 
     with OpenAIStub() as stub:
         os.environ["OPENAI_BASE_URL"] = stub.base_url

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
-def multipart(field: str, filename: str, content: bytes, content_type: str = "application/json") -> tuple[bytes, dict[str, str]]:
+def multipart(field: str, filename: str, content: bytes,
+              content_type: str = "application/json") -> tuple[bytes, dict[str, str]]:
     """A multipart/form-data body with one file, and its content-type header."""
     boundary = uuid.uuid4().hex
     body = (
@@ -63,7 +64,8 @@ def node(node_id: str, fields: dict[str, Any] | None = None, *, kind: str | None
 def edge(source: str, output: str, target: str, field: str) -> dict[str, Any]:
     """An edge from `source`'s output to `target`'s field, with Langflow's handles."""
     return {"source": source, "target": target,
-            "data": {"sourceHandle": {"id": source, "name": output}, "targetHandle": {"id": target, "fieldName": field}}}
+            "data": {"sourceHandle": {"id": source, "name": output},
+                     "targetHandle": {"id": target, "fieldName": field}}}
 
 
 def make_pdf(text: str) -> bytes:

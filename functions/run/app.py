@@ -168,10 +168,10 @@ async def dbgpt_chat_completions(request: Request, caller: CallerDep) -> Any:
     from fastapi.responses import JSONResponse
 
     from flowless.dbgpt.chat import plan_chat
+    from flowless.engine.outputs import final_text
     from flowless.errors import FlowlessError
     from flowless.http.errors import status_for
     from flowless.langflow.runner import request_variables
-    from flowless.engine.outputs import final_text
     from flowless.wire.dbgpt_chat import ChatCompletionRequest, chat_response
 
     body = _parsed(ChatCompletionRequest, await request.body())
@@ -213,9 +213,9 @@ def list_models(caller: CallerDep) -> dict[str, Any]:
                    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
 async def model_chat_completions(request: Request, caller: CallerDep) -> Any:
     """OpenAI's chat completions with a configured model: a chat.completion, or chunks with stream=true."""
+    from flowless.engine.outputs import final_text
     from flowless.langflow.runner import request_variables
     from flowless.model_api import ModelChatRequest, chat_completion, plan_model_chat
-    from flowless.engine.outputs import final_text
 
     body = _parsed(ModelChatRequest, await request.body())
     run = plan_model_chat(caller.user_id, body, request_variables(request.headers))

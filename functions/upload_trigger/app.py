@@ -27,7 +27,7 @@ def _object_key(bucket: str, key: str) -> str:
 
     try:
         client("s3").head_object(Bucket=bucket, Key=key)
-    except Exception:  # noqa: BLE001 - absent (or unreadable) as sent: it was encoded
+    except Exception:  # absent (or unreadable) as sent: it was encoded
         return decoded
     return key
 

@@ -21,9 +21,9 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from collections.abc import Iterator
 from typing import Any
 
 from tests.stubs.server import RecordedRequest, StubServer, send_chunked, send_json

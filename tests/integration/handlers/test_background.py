@@ -118,7 +118,9 @@ def test_webhook_errors(api):
     flow = _create_flow(api, WEBHOOK_FLOW)
     empty = _webhook(api, flow["id"], b"")
     assert empty.status_code == 400
-    assert empty.json() == {"detail": "Request body is empty. You should provide a JSON payload containing the flow ID."}
+    assert empty.json() == {
+        "detail": "Request body is empty. You should provide a JSON payload containing the flow ID.",
+    }
     missing = _webhook(api, "no-such-flow", "{}")
     assert missing.status_code == 404 and missing.json() == {"detail": "Flow identifier no-such-flow not found"}
     assert api.get("webhook", f"/api/v1/task/{uuid.uuid4()}").status_code == 404

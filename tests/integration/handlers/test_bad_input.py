@@ -52,7 +52,7 @@ def test_wrong_types_are_422_naming_the_field(api, owner_with_flow, body):
     ("users", "DELETE", "/api/v1/api_key/xyz"),
 ])
 def test_bad_uuids_are_422(api, owner_with_flow, function, method, path):
-    owner, flow = owner_with_flow
+    owner, _flow = owner_with_flow
     reply = api.request(function, method, path, account=owner, json={})
     assert reply.status_code == 422, reply.content
     assert reply.json()["detail"][0]["type"] == "uuid_parsing"
@@ -74,7 +74,7 @@ def test_unknown_ids_are_404_with_a_detail(api, owner_with_flow, function, metho
 
 
 def test_oversized_body_is_413_and_stores_nothing(api, owner_with_flow):
-    owner, flow = owner_with_flow
+    owner, _flow = owner_with_flow
     os.environ["FLOWLESS_MAX_FILE_SIZE_UPLOAD"] = "1"
     get_settings.cache_clear()
     big = b'{"name": "big", "description": "' + b"x" * (1024 * 1024 + 10) + b'"}'
@@ -100,7 +100,7 @@ def test_bad_query_values_are_422(api, owner_with_flow):
 
 
 def test_batch_with_one_bad_flow_creates_none(api, owner_with_flow):
-    owner, flow = owner_with_flow
+    owner, _flow = owner_with_flow
     reply = api.post("flows", "/api/v1/flows/batch/", account=owner,
                      json={"flows": [{"name": "ok"}, {"name": "bad", "endpoint_name": "no spaces"}]})
     assert reply.status_code == 422

@@ -274,9 +274,8 @@ def _route_records(body: bytes) -> list[dict]:
 
 
 def test_build_routes_start_run_and_replay_a_job(api):
-    from tests.support import load_function
-
     from flowless.local.events import lambda_context
+    from tests.support import load_function
 
     flow = upload_flow(api, "SimpleAPITest")
     started = api.post("run", f"/api/v1/build/{flow['id']}/flow", json={"inputs": {"input_value": "hey"}})

@@ -301,9 +301,8 @@ def test_langflows_run_door_points_an_awel_flow_to_the_chat_door(api, owner):
 
 
 def test_chat_normal_with_a_bedrock_model_streams_converse_stream(api, owner, monkeypatch):
-    from tests.stubs.bedrock_stub import BedrockStreamStub, converse_stream_events
-
     from flowless.settings import get_settings
+    from tests.stubs.bedrock_stub import BedrockStreamStub, converse_stream_events
 
     with BedrockStreamStub() as stub:
         monkeypatch.setenv("FLOWLESS_MODELS", json.dumps({"claude": {

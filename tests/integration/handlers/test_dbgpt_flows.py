@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
@@ -33,7 +34,7 @@ def awel_node(name: str, category: str, operator_type: str, x: int = 0, inputs=(
 
 def awel_graph(*nodes: dict) -> dict:
     edges = [{"id": f"{a['id']}|{b['id']}", "source": a["id"], "target": b["id"], "source_order": 0,
-              "target_order": 0, "type": "buttonedge"} for a, b in zip(nodes, nodes[1:])]
+              "target_order": 0, "type": "buttonedge"} for a, b in itertools.pairwise(nodes)]
     return {"nodes": list(nodes), "edges": edges, "viewport": {"x": 0, "y": 0, "zoom": 1}}
 
 

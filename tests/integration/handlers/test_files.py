@@ -1,4 +1,5 @@
-"""Langflow's file APIs through the files function: v2 (per user) and v1 (per flow), as Langflow's own tests use them."""
+"""Langflow's file APIs through the files function: v2 (per user) and v1 (per flow), as Langflow's own tests
+use them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import os
 import re
 import zipfile
 
-from tests.support import multipart, upload_flow
-
 from flowless.settings import get_settings
+from tests.support import multipart, upload_flow
 
 FN = "files"
 

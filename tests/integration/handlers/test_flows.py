@@ -59,7 +59,8 @@ def test_names_and_endpoints_are_suffixed(api, make_account):
 def test_invalid_fields_are_422_with_langflows_messages(api, make_account):
     owner = make_account()
     cases = [
-        (_flow(endpoint_name="bad name!"), "Endpoint name must contain only letters, numbers, hyphens, and underscores"),
+        (_flow(endpoint_name="bad name!"),
+         "Endpoint name must contain only letters, numbers, hyphens, and underscores"),
         ({"name": "x", "data": {"edges": []}}, "Flow must have nodes"),
         ({"name": "x", "data": {"nodes": []}}, "Flow must have edges"),
         (_flow(icon_bg_color="red"), "Icon background color must start with #"),

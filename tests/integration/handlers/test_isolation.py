@@ -16,7 +16,7 @@ def _setup(api, make_account):
 
 
 def test_another_users_flow_is_404_on_every_flow_route(api, make_account):
-    alice, bob, project, flow = _setup(api, make_account)
+    alice, bob, _project, flow = _setup(api, make_account)
     path = f"/api/v1/flows/{flow['id']}"
     assert api.get("flows", path, account=bob).status_code == 404
     assert api.patch("flows", path, account=bob, json={"name": "mine now"}).status_code == 404
@@ -53,21 +53,22 @@ def test_flows_cannot_be_moved_into_or_out_of_another_users_project(api, make_ac
 
 
 def test_names_and_endpoint_names_are_per_user(api, make_account):
-    alice, bob, project, flow = _setup(api, make_account)
+    _alice, bob, _project, _flow = _setup(api, make_account)
     bobs = api.post("flows", "/api/v1/flows/", account=bob, json={"name": "Private", "endpoint_name": "private"}).json()
     assert (bobs["name"], bobs["endpoint_name"]) == ("Private", "private")
 
 
 def test_api_keys_are_scoped(api, make_account):
-    alice, bob, project, flow = _setup(api, make_account)
+    alice, bob, _project, _flow = _setup(api, make_account)
     alices_key_id = api.get("users", "/api/v1/api_key/", account=alice).json()["api_keys"][0]["id"]
     assert api.delete("users", f"/api/v1/api_key/{alices_key_id}", account=bob).status_code == 400
     assert api.get("users", "/api/v1/users/whoami", account=alice).status_code == 200
-    assert all(k["user_id"] == bob.user_id for k in api.get("users", "/api/v1/api_key/", account=bob).json()["api_keys"])
+    assert all(k["user_id"] == bob.user_id
+               for k in api.get("users", "/api/v1/api_key/", account=bob).json()["api_keys"])
 
 
 def test_project_download_contains_only_the_owners_flows(api, make_account):
-    alice, bob, project, flow = _setup(api, make_account)
+    alice, _bob, project, _flow = _setup(api, make_account)
     reply = api.get("projects", f"/api/v1/projects/download/{project['id']}", account=alice)
     with zipfile.ZipFile(io.BytesIO(reply.content)) as archive:
         assert archive.namelist() == ["Private.json"]

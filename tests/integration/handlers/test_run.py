@@ -125,8 +125,8 @@ def test_memory_chatbot_without_llm_gives_langflow_text_and_remembers(api):
 
 
 def test_messages_are_stored_per_flow_and_session_and_deleted_with_the_flow(api):
-    from flowless.store.messages import MessageRepository
     from flowless.http.auth import superuser_caller
+    from flowless.store.messages import MessageRepository
 
     flow = upload_flow(api, "SimpleAPITest")
     _run(api, flow["id"], {"input_value": "one", "session_id": "s1"})

@@ -47,9 +47,8 @@ def dbgpt_client_python() -> Path:
 @pytest.fixture
 def served(dev_stack, http: httpx.Client, owner: dict[str, str], monkeypatch) -> Iterator[dict[str, str]]:
     """The stack with a configured model on the OpenAI stub, a Langflow flow and an app of the caller."""
-    from tests.stubs.openai_stub import OpenAIStub
-
     from flowless.settings import get_settings
+    from tests.stubs.openai_stub import OpenAIStub
 
     with OpenAIStub() as stub:
         monkeypatch.setenv("FLOWLESS_MODELS", json.dumps({"gpt-test": "openai:stub-model"}))

@@ -9,8 +9,8 @@ import re
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest

@@ -20,7 +20,8 @@ def key(owner) -> str:
 
 def _flow(http: httpx.Client, key: str, name: str) -> str:
     export = json.loads(next(FIXTURES.glob(f"langflow/**/{name}.json")).read_text())
-    reply = http.post("/api/v1/flows/", headers={"x-api-key": key}, json={"name": export["name"], "data": export["data"]})
+    reply = http.post("/api/v1/flows/", headers={"x-api-key": key},
+                      json={"name": export["name"], "data": export["data"]})
     assert reply.status_code == 201, reply.text
     return reply.json()["id"]
 

@@ -6,6 +6,7 @@ bucket) and a recording stand-in function, so these tests do not depend on the r
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -277,7 +278,7 @@ def test_partial_failure_retries_only_the_failed_record_until_the_dlq(make_stack
     counts = [c["event"]["Records"][0]["attributes"]["ApproximateReceiveCount"] for c in calls[1:]]
     assert counts == ["2", "3"]
     # The local retry delay, not the queue's 5400 s visibility timeout, spaces the retries.
-    assert all(later["at"] - earlier["at"] >= 0.9 for earlier, later in zip(calls, calls[1:]))
+    assert all(later["at"] - earlier["at"] >= 0.9 for earlier, later in itertools.pairwise(calls))
     assert local.queue_depth(local.queue_url) == 0
 
 
@@ -341,7 +342,7 @@ def test_a_failing_trigger_is_retried_twice_then_dropped(make_stack: Callable[..
     calls = local.calls("uploads")
     assert len(calls) == 3
     assert len({c["event"]["id"] for c in calls}) == 1   # the same event each time
-    gaps = [later["at"] - earlier["at"] for earlier, later in zip(calls, calls[1:])]
+    gaps = [later["at"] - earlier["at"] for earlier, later in itertools.pairwise(calls)]
     assert gaps[0] >= 0.2 and gaps[1] >= 0.4             # backoff doubles
 
 

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.support import edge, node
-
 from flowless.components.inputs_outputs import ChatOutput, Webhook
 from flowless.components.logic import OPERATORS, ConditionalRouter
 from flowless.components.memory import Memory
@@ -32,6 +30,7 @@ from flowless.engine.graph import Vertex, parse_graph
 from flowless.engine.run import ComponentBuildError, RunRequest, prepare_graph, run_events
 from flowless.engine.types import Data, DataFrame, Message, Stop
 from flowless.errors import InvalidFlowError
+from tests.support import edge, node
 
 REGISTRY = default_registry()
 
@@ -125,7 +124,7 @@ def test_parser_missing_key_through_the_engine_names_the_component():
     edges = [edge("ChatInput-a", "message", "TypeConverterComponent-t", "input_data"),
              edge("TypeConverterComponent-t", "data_output", "ParserComponent-p", "input_data"),
              edge("ParserComponent-p", "parsed_text", "ChatOutput-b", "input_value")]
-    with pytest.raises(ComponentBuildError, match="Error building Component My Parser: .*'nope'"):
+    with pytest.raises(ComponentBuildError, match=r"Error building Component My Parser: .*'nope'"):
         run(nodes, edges, RunRequest(input_value="x"))
 
 

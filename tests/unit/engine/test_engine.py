@@ -48,7 +48,7 @@ def test_fixtures_parse_and_notes_are_ignored():
 
 
 def test_unknown_component_is_named():
-    with pytest.raises(UnsupportedComponentError, match="Agent .*Agent-"):
+    with pytest.raises(UnsupportedComponentError, match=r"Agent .*Agent-"):
         parse_graph(fixture("Simple Agent"), REGISTRY)
 
 
@@ -115,7 +115,7 @@ def test_session_id_overrides_template_and_tweak_values():
     payload = {"nodes": [node("ChatInput-a", {"session_id": "from-template"}), node("ChatOutput-b")],
                "edges": [edge("ChatInput-a", "message", "ChatOutput-b", "input_value")]}
     request = RunRequest(input_value="x", tweaks={"ChatInput-a": {"session_id": "from-tweak"}})
-    graph, events, _ = run(payload, request)
+    _graph, events, _ = run(payload, request)
     sent = [e.data["message"].session_id for e in events if e.kind == "add_message"]
     assert sent == ["flow-1", "flow-1"]
 
@@ -149,7 +149,7 @@ def test_if_else_runs_only_the_branch_taken():
                "edges": [edge("ChatInput-a", "message", "ConditionalRouter-r", "input_text"),
                          edge("ConditionalRouter-r", "true_result", "ChatOutput-yes", "input_value"),
                          edge("ConditionalRouter-r", "false_result", "ChatOutput-no", "input_value")]}
-    graph, events, _ = run(payload, RunRequest(input_value="oh yes"))
+    _graph, events, _ = run(payload, RunRequest(input_value="oh yes"))
     built = [v.id for v in events[-1].data["result"].vertices]
     assert "ChatOutput-yes" in built and "ChatOutput-no" not in built
 
@@ -190,7 +190,8 @@ def test_the_result_sums_the_usage_every_model_reported():
     def models(kind: str, **settings: Any) -> Model:
         return Model(settings["model"], settings["on_usage"])
 
-    _, events, _ = run(two_models("three"), RunRequest(input_value="q", input_type="text"), services=Services(models=models))
+    _, events, _ = run(two_models("three"), RunRequest(input_value="q", input_type="text"),
+                       services=Services(models=models))
     usage = events[-1].data["result"].usage
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (20, 8, 28)
 
@@ -214,7 +215,8 @@ def test_vertices_of_a_layer_run_concurrently():
     def models(kind: str, **settings: Any) -> Model:
         return Model(settings["model"])
 
-    _, events, _ = run(two_models("two"), RunRequest(input_value="q", input_type="text"), services=Services(models=models))
+    _, events, _ = run(two_models("two"), RunRequest(input_value="q", input_type="text"),
+                       services=Services(models=models))
     assert events[-1].kind == "end", events[-1].data
     output = next(v for v in events[-1].data["result"].vertices if v.id == "TextOutput-o")
     assert output.results["text"].text == "one two"

@@ -6,10 +6,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from tests.stubs.bedrock_stub import BedrockStreamStub, converse_stream_events, encode_exception
 
 from flowless.providers.bedrock import BedrockProvider
 from flowless.providers.errors import ProviderError
+from tests.stubs.bedrock_stub import BedrockStreamStub, converse_stream_events, encode_exception
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -158,7 +158,7 @@ def test_stream_reports_the_usage_of_its_metadata_event(bedrock_stub: BedrockStr
 
 def test_error_event_inside_the_stream_becomes_provider_error(bedrock_stub: BedrockStreamStub) -> None:
     start_and_first_delta = converse_stream_events(["partial"])[:2]
-    events = start_and_first_delta + [encode_exception("throttlingException", "Too many tokens")]
+    events = [*start_and_first_delta, encode_exception("throttlingException", "Too many tokens")]
     bedrock_stub.enqueue(events)
     provider = BedrockProvider(MODEL, client=stub_client(bedrock_stub))
     received: list[str] = []

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
 import pytest
-from tests.stubs.openai_stub import OpenAIStub, Reply, chunk_event
 
 from flowless.netguard import BlockedAddressError
 from flowless.providers.errors import ProviderConfigError, ProviderError
 from flowless.providers.openai_compat import DEFAULT_BASE_URL, OpenAICompatibleProvider
+from tests.stubs.openai_stub import OpenAIStub, Reply, chunk_event
 
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
@@ -283,7 +284,7 @@ def test_metadata_base_url_is_refused_before_connecting() -> None:
     provider = OpenAICompatibleProvider(
         "gpt-4o-mini", api_key="sk-test", base_url="http://169.254.169.254/v1", allow_private=True, timeout=1
     )
-    with pytest.raises(BlockedAddressError, match="169.254.169.254"):
+    with pytest.raises(BlockedAddressError, match=re.escape("169.254.169.254")):
         asyncio.run(provider.complete(MESSAGES))
     with pytest.raises(BlockedAddressError):
         collect(provider)

@@ -9,7 +9,6 @@ import pytest
 from flowless.providers.errors import ProviderError
 from flowless.providers.retry import RetryPolicy, is_retryable_status, parse_retry_after
 
-
 STATUSES = [(400, False), (401, False), (404, False), (408, True), (429, True), (500, True), (503, True)]
 
 

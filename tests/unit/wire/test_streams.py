@@ -61,7 +61,8 @@ def test_langflow_records_stop_after_an_error():
     events = _events(Event("token", {"chunk": "a", "id": "m"}), Event("error", {"error": "bad"}),
                      Event("token", {"chunk": "never", "id": "m"}))
     records = [json.loads(r) for r in _collect(langflow_records(events, lambda result: {}))]
-    assert records == [{"event": "token", "data": {"chunk": "a", "id": "m"}}, {"event": "error", "data": {"error": "bad"}}]
+    assert records == [{"event": "token", "data": {"chunk": "a", "id": "m"}},
+                       {"event": "error", "data": {"error": "bad"}}]
 
 
 def test_keepalives_fill_silences_and_closing_cancels_the_source():

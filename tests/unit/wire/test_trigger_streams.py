@@ -8,7 +8,7 @@ import pytest
 
 from flowless.engine.events import Event, RunResult
 from flowless.wire.dbgpt_triggers import TriggerRequest, trigger_chunks, trigger_response
-from tests.unit.wire.test_streams import _answer_vertex, _collect, _events
+from tests.unit.wire.test_streams import _answer_vertex, _collect
 
 TOKENS = (Event("token", {"chunk": "Hel", "id": "m"}), Event("token", {"chunk": "lo", "id": "m"}))
 FAILURE = Event("error", {"error": "model down", "vertex_id": None})

@@ -43,7 +43,8 @@ def _dev(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(f"Flowless local stack\n  API      {base}\n  Docs     {base}/docs\n"
           f"  AWS      {stack.aws_endpoint} (embedded; table {os.environ.get('FLOWLESS_TABLE_NAME')})\n"
-          f"  Auth     {'auto-login as the superuser when no key is sent' if not args.no_auto_login else 'API key required'}\n"
+          "  Auth     "
+          f"{'auto-login as the superuser when no key is sent' if not args.no_auto_login else 'API key required'}\n"
           f"  New key  uv run flowless api-key create --user {_superuser_name()} --dev --aws-port {stack.aws_port}\n"
           f"  DB-GPT   {base}/api/v2 (dbgpt-client api_base); OpenAI-compatible models at {base}/api/v1\n"
           f"  Models   {_model_names()}",
@@ -145,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
         export = json.loads(Path(args.flow).read_text())
         tweaks = json.loads(args.tweaks) if args.tweaks else None
         registry = default_registry()
-        graph = parse_graph(export, registry, flow_id=str(export.get("id") or ""), flow_name=str(export.get("name") or ""))
+        graph = parse_graph(export, registry, flow_id=str(export.get("id") or ""),
+                            flow_name=str(export.get("name") or ""))
         request = RunRequest(input_value=args.input, input_type=args.input_type, output_type=args.output_type,
                              tweaks=tweaks, session_id=args.session_id)
         session_id = prepare_graph(graph, request, stream=False)
@@ -210,7 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a flow export here, without a server, and print its result")
     run.add_argument("flow", help="a Langflow flow export (JSON)")
     run.add_argument("--input", default=None, help="the input value")
-    run.add_argument("--tweaks", default=None, help="tweaks as JSON, e.g. '{\"Chat Input\": {\"sender_name\": \"Ada\"}}'")
+    run.add_argument("--tweaks", default=None,
+                     help="tweaks as JSON, e.g. '{\"Chat Input\": {\"sender_name\": \"Ada\"}}'")
     run.add_argument("--input-type", default="chat", choices=("chat", "text", "any"))
     run.add_argument("--output-type", default="chat", choices=("chat", "text", "any", "debug"))
     run.add_argument("--session-id", default=None)

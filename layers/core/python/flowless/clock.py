@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["new_id", "now_iso"]
 
 
 def now_iso() -> str:
     """Now in UTC as Langflow writes `updated_at`: ISO-8601 to the microsecond, with +00:00."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def new_id() -> str:

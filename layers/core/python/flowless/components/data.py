@@ -396,7 +396,7 @@ class URLComponent(Component):
                         response = await _send(client, "GET", url)
                     except BlockedAddressError as exc:
                         return _refused(url, exc)
-                    except Exception as exc:  # noqa: BLE001 - every failure is reported per URL below
+                    except Exception as exc:  # every failure is reported per URL below
                         return ValueError(f"Error fetching {url}: {str(exc) or type(exc).__name__}")
                 if check_status and response.status_code >= 400:
                     return ValueError(f"Error fetching {url}: HTTP status {response.status_code}")
@@ -407,7 +407,7 @@ class URLComponent(Component):
                 batch = [queue.popleft() for _ in range(min(len(queue), MAX_CRAWL_PAGES - fetched))]
                 fetched += len(batch)
                 results = await asyncio.gather(*(fetch(url) for url, _, _ in batch))
-                for (url, depth, origin), result in zip(batch, results):
+                for (_url, depth, origin), result in zip(batch, results, strict=False):
                     if isinstance(result, Exception):
                         if not keep_going:
                             raise result

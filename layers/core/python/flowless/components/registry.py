@@ -63,7 +63,8 @@ def _template(component: type[Component]) -> dict[str, Any]:
             "name": spec.name, "display_name": spec.display_name or spec.name, "type": spec.type,
             "value": spec.value, "input_types": list(spec.input_types), "required": spec.required,
             "advanced": spec.advanced, "list": spec.is_list, "show": True, "password": spec.password,
-            "load_from_db": spec.load_from_db, "info": spec.info, **({"options": list(spec.options)} if spec.options else {}),
+            "load_from_db": spec.load_from_db, "info": spec.info,
+            **({"options": list(spec.options)} if spec.options else {}),
         }
     return template
 

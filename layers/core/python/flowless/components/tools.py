@@ -58,7 +58,8 @@ class CalculatorComponent(Component):
     description = "Perform basic arithmetic operations on a given expression."
     category = "tools"
     icon = "calculator"
-    inputs = (Input("expression", "Expression", value="", info="The arithmetic expression to evaluate (e.g., 4*4*(33/22)+12-20)."),)
+    inputs = (Input("expression", "Expression", value="",
+                    info="The arithmetic expression to evaluate (e.g., 4*4*(33/22)+12-20)."),)
     outputs = (Output("result", "evaluate_expression", ("Data",), "Data"),)
 
     def evaluate_expression(self) -> Data:

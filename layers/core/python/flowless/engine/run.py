@@ -7,6 +7,7 @@ chat) consumes the same events and adapts them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -174,7 +175,7 @@ async def run_events(graph: Graph, *, registry: Registry, ctx: RunContext, reque
             while isinstance(first, BaseExceptionGroup):
                 first = first.exceptions[0]
             await _report(first)
-        except Exception as exc:  # noqa: BLE001 - reported as the run's error event
+        except Exception as exc:  # reported as the run's error event
             await _report(exc)
         finally:
             await queue.put(None)
@@ -195,7 +196,5 @@ async def run_events(graph: Graph, *, registry: Registry, ctx: RunContext, reque
     finally:
         if not task.done():
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass

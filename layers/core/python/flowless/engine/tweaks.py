@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -38,10 +39,8 @@ def _set_field(vertex: Vertex, name: str, value: Any) -> None:
             spec["file_path"] = value
         return
     if kind == "NestedDict" and isinstance(value, str):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             value = json.loads(value)
-        except json.JSONDecodeError:
-            pass
     if isinstance(value, Mapping) and kind not in ("dict", "NestedDict"):
         spec.update(value)
     else:

@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["Data", "DataFrame", "Message", "ModelHandle", "Stop", "TokenStream", "TokenUsage", "text_of",
@@ -18,7 +18,7 @@ __all__ = ["Data", "DataFrame", "Message", "ModelHandle", "Stop", "TokenStream",
 
 def utc_timestamp() -> str:
     """Langflow's message timestamp: "YYYY-MM-DD HH:MM:SS UTC"."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass

@@ -50,5 +50,5 @@ class FinishWritesBeside:
             for future in pending:
                 try:
                     await asyncio.wrap_future(future)
-                except Exception as exc:  # noqa: BLE001 - a usage count is not worth failing a request
+                except Exception as exc:  # a usage count is not worth failing a request
                     logger.warning("write beside the request failed: %s", type(exc).__name__)

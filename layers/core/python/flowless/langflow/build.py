@@ -16,6 +16,7 @@ is one). Model components stream tokens when the flow says so: a build applies n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -309,10 +310,8 @@ async def _pump(records: AsyncGenerator[dict[str, Any], None], log: _EventLog) -
         if waiting is not None and not waiting.done():
             # Cancelling the pending step closes the build, which cancels the vertices still running.
             waiting.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await waiting
-            except (asyncio.CancelledError, StopAsyncIteration):
-                pass
         await records.aclose()
     log.checked = 0.0  # the last flush always looks for a cancel that came in meanwhile
     return last if log.flush() else "cancelled"

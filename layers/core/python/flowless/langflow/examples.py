@@ -46,7 +46,8 @@ def _handle(value: dict[str, Any]) -> str:
     return json.dumps(value).replace('"', "œ")
 
 
-def _edge(source: str, output: str, output_type: str, target: str, field: str, input_types: list[str]) -> dict[str, Any]:
+def _edge(source: str, output: str, output_type: str, target: str, field: str,
+          input_types: list[str]) -> dict[str, Any]:
     source_handle = {"dataType": source.split("-")[0], "id": source, "name": output, "output_types": [output_type]}
     target_handle = {"fieldName": field, "id": target, "inputTypes": input_types, "type": "str"}
     compact = lambda d: json.dumps(d, separators=(",", ":")).replace('"', "œ")  # noqa: E731

@@ -6,7 +6,7 @@ import io
 import json
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -69,9 +69,7 @@ def project_from_upload(raw: bytes, filename: str | None) -> tuple[str | None, s
     """A project upload: Langflow's JSON {"folder_name", "folder_description", "flows"} or a zip of flows
     (the project is then named after the zip file)."""
     documents = _json_documents(raw, filename)
-    if len(documents) == 1 and isinstance(documents[0], dict) and "flows" in documents[0] and not (
-        raw[:4] == b"PK\x03\x04"
-    ):
+    if len(documents) == 1 and isinstance(documents[0], dict) and "flows" in documents[0] and raw[:4] != b"PK\x03\x04":
         doc = documents[0]
         flows = parse_flow_documents([{"flows": doc.get("flows") or []}])
         if not flows:
@@ -123,4 +121,4 @@ def zip_flows(flows: list[Flow]) -> bytes:
 
 
 def timestamp_for_filename() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
+    return datetime.now(UTC).strftime("%Y%m%d_%H%M%S")

@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flowless.clock import new_id
@@ -182,7 +182,7 @@ def _stored_name(filename: str | None, content: bytes) -> str:
     name = filename if filename and filename.strip() else hashlib.sha256(content).hexdigest()
     # The name becomes part of a URL path and of the file_path flows send back, so it must stay one segment.
     name = _UNSAFE_SEGMENT.sub("_", name).replace("..", "__")
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d_%H-%M-%S")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d_%H-%M-%S")
     stored = f"{stamp}_{name}"
     while len(stored.encode()) > _V1_NAME_BYTES:
         stored = stored[:-1]

@@ -64,7 +64,7 @@ def create_flows(user_id: str, bodies: list[FlowCreate], *, project_id: str | No
     targets = [resolve_project(user_id, project_id or body.folder_id) for body in bodies]
     repo = FlowRepository()
     created = []
-    for body, target in zip(bodies, targets):
+    for body, target in zip(bodies, targets, strict=False):
         values = {**body.flow_values(), "folder_id": target}
         created.append(flow_read(repo.create(user_id=user_id, values=values)))
     return created

@@ -21,7 +21,7 @@ from typing import Any
 from flowless.local.events import call_handler, lambda_context, load_function, rest_proxy_event
 from flowless.local.template import ApiRoute, Template
 
-__all__ = ["Gateway", "API_GATEWAY_MAX_BODY"]
+__all__ = ["API_GATEWAY_MAX_BODY", "Gateway"]
 
 # API Gateway refuses payloads over 10 MB before any function sees them.
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024

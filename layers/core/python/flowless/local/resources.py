@@ -70,7 +70,7 @@ def create_stack_resources(template: Template, *, prefix: str = "flowless", sess
         if ttl:
             ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         names[logical] = name
-    for logical, res in template.of_type("AWS::S3::Bucket").items():
+    for logical, _res in template.of_type("AWS::S3::Bucket").items():
         name = physical_name(prefix, logical)
         s3.create_bucket(Bucket=name)
         names[logical] = name

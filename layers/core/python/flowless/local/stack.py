@@ -128,7 +128,7 @@ class LocalStack:
             import urllib.request
 
             reset = urllib.request.Request(f"{self.aws_endpoint}/moto-api/reset", method="POST")
-            with urllib.request.urlopen(reset, timeout=5):  # noqa: S310 - our own local endpoint
+            with urllib.request.urlopen(reset, timeout=5):  # our own local endpoint
                 pass
             self._moto.stop()
             self._moto = None

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +248,7 @@ def object_created_event(bucket: str, obj: dict[str, Any], *, region: str,
                          account: str = LOCAL_ACCOUNT) -> dict[str, Any]:
     """A ListObjectsV2 entry -> the "Object Created" event S3 sends to EventBridge for it."""
     etag = str(obj.get("ETag", "")).strip('"')
-    modified = obj["LastModified"].astimezone(timezone.utc)
+    modified = obj["LastModified"].astimezone(UTC)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

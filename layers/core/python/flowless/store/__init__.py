@@ -11,13 +11,14 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
 - USER#{user_id}      | APIKEY#{key_id}         | -                               | the user's index of keys → sha256
 - USER#{user_id}      | PROJECT#{project_id}    | -                               | a project (Langflow folder)
 - USER#{user_id}      | PROJECTNAME#{name}      | -                               | project-name uniqueness → id
-- USER#{user_id}      | FLOW#{flow_id}          | FLOW#{flow_id} / FLOW           | a flow (metadata, data inline or in S3)
+- USER#{user_id}      | FLOW#{flow_id}          | FLOW#{flow_id} / FLOW           | a flow (metadata, data inline
+  or in S3)
 - USER#{user_id}      | FLOWNAME#{name}         | -                               | flow-name uniqueness → flow_id
-- FLOWID#{flow_id}    | FLOWID                  | -                               | a client-chosen flow id (DB-GPT's uid),
-  claimed in the flow's create transaction so no two users hold one id
+- FLOWID#{flow_id}    | FLOWID                  | -                               | a client-chosen flow id
+  (DB-GPT's uid), claimed in the flow's create transaction so no two users hold one id
 - USER#{user_id}      | ENDPOINT#{endpoint}     | ENDPOINT#{endpoint} / {user_id} | endpoint-name uniqueness → flow_id
-- USER#{user_id}      | APP#{app_code}          | -                               | a DB-GPT app (GptsApp): details and a
-  dict team_context as JSON text, `version` for optimistic locking (store/apps.py)
+- USER#{user_id}      | APP#{app_code}          | -                               | a DB-GPT app (GptsApp): details
+  and a dict team_context as JSON text, `version` for optimistic locking (store/apps.py)
 - USER#{user_id}#MSGS#{flow_id} | MSG#{session}#{ns}#{message_id} | -             | a chat message (JSON in `body`);
   {session} is percent-encoded so one session's key prefix never matches another's; {ns} orders a session
 - USER#{user_id}      | TASK#{task_id}          | -                               | a background run (webhook, upload):
@@ -28,12 +29,13 @@ Key map (PK | SK | GSI1PK / GSI1SK | what):
   "<user_id>/<file_id><ext>", size, content_type, extension, created_at/updated_at (store/file_records.py)
 - USER#{user_id}      | FILENAME#{name}         | -                               | v2 file-name uniqueness → file_id;
   FILENAMEHASH#{sha256(name)} when the name would pass the 1 KB sort-key limit
-- USER#{user_id}      | FLOWFILE#{flow_id}#{stored_name} | -                      | a v1 file of a flow (listed by prefix);
-  stored_name "<timestamp>_<name>" is one path segment of <= 255 bytes; the name as sent is kept in `filename`
+- USER#{user_id}      | FLOWFILE#{flow_id}#{stored_name} | -                      | a v1 file of a flow
+  (listed by prefix); stored_name "<timestamp>_<name>" is one path segment of <= 255 bytes; the name as sent
+  is kept in `filename`
 - USER#{user_id}      | UPLOAD#{file_id}        | -                               | a presigned upload not landed yet:
   the name and content type the file will get, `ttl` 1 day
-- JOB#{job_id}        | EVT#{seq:08d}           | -                               | one build event record (JSON in `body`,
-  or `body_key` in S3 when large), `ttl` 1 day; readers resume with SK > EVT#{last seen}
+- JOB#{job_id}        | EVT#{seq:08d}           | -                               | one build event record
+  (JSON in `body`, or `body_key` in S3 when large), `ttl` 1 day; readers resume with SK > EVT#{last seen}
 
 The default project's id is derived from the user's id (`default_project_id`), so creating it twice
 from two containers writes the same item.
@@ -48,7 +50,8 @@ S3 keys (never made from user input):
 - files/{user_id}/{sha256(path)}             a stored file; `path` is "<uuid>/<file name>" (validated, never
                                               in the key), kept percent-encoded in the object's `path` metadata
 - uploads/{user_id}/{file_id}                 a presigned upload as it lands; the FileUploads function moves it to
-                                              files/ and registers it (an EventBridge rule on uploads/); expires in 1 day
+                                              files/ and registers it (an EventBridge rule on uploads/);
+                                              expires in 1 day
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from flowless.store._dynamo import Table, cancellation_codes, error_code
 from flowless.store.aws import BucketAccess
 from flowless.store.names import next_free_name
 
-__all__ = ["Flow", "FlowRepository", "INLINE_DATA_LIMIT"]
+__all__ = ["INLINE_DATA_LIMIT", "Flow", "FlowRepository"]
 
 # Flows a warm container has run, newest last, reused while their version is unchanged (see get_for_run).
 _RUN_CACHE_SIZE = 16
@@ -319,7 +319,7 @@ class FlowRepository(BucketAccess):
                 if error_code(exc) != "TransactionCanceledException":
                     raise
                 codes = cancellation_codes(exc)
-                for kind, code in zip(claim_kinds, codes[1:]):
+                for kind, code in zip(claim_kinds, codes[1:], strict=False):
                     if code == "ConditionalCheckFailed" and kind:
                         what = "Name" if kind == "FLOWNAME" else "Endpoint name"
                         raise DuplicateError(f"{what} must be unique") from exc

@@ -16,7 +16,7 @@ from flowless.clock import new_id, now_iso
 from flowless.errors import NotFoundError
 from flowless.store._dynamo import Table
 
-__all__ = ["Task", "TaskRepository", "TERMINAL"]
+__all__ = ["TERMINAL", "Task", "TaskRepository"]
 
 PENDING, STARTED, SUCCESS, FAILURE = "PENDING", "STARTED", "SUCCESS", "FAILURE"
 TERMINAL = (SUCCESS, FAILURE)
@@ -84,7 +84,8 @@ class TaskRepository:
             user_id, task_id,
             "SET #s = :started, lease_until = :lease, claimed_by = :claimer, "
             "attempts = if_not_exists(attempts, :zero) + :one, updated_at = :now",
-            "attribute_exists(PK) AND (#s = :pending OR (#s = :started AND (lease_until < :t OR claimed_by = :claimer)))",
+            "attribute_exists(PK) AND (#s = :pending OR "
+            "(#s = :started AND (lease_until < :t OR claimed_by = :claimer)))",
             {":started": STARTED, ":pending": PENDING, ":lease": int(now + lease_seconds), ":t": int(now),
              ":claimer": claimer, ":zero": 0, ":one": 1, ":now": now_iso()},
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -29,7 +29,7 @@ class SimplifiedAPIRequest(BaseModel):
 def _iso(timestamp: str) -> str:
     """"2026-11-22 11:02:04 UTC" -> "2026-11-22T11:02:04+00:00", as Langflow prints a Message's timestamp."""
     try:
-        parsed = datetime.strptime(timestamp, "%Y-%m-%d %H:%M:%S %Z").replace(tzinfo=timezone.utc)
+        parsed = datetime.strptime(timestamp, "%Y-%m-%d %H:%M:%S %Z").replace(tzinfo=UTC)
     except ValueError:
         return timestamp
     return parsed.isoformat()
