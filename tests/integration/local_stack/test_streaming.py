@@ -127,3 +127,19 @@ def test_keepalives_flow_during_a_silent_model(http, key, llm_stub, monkeypatch)
     assert records[-1]["event"] == "end"
     # Beyond the blank line after each record, bare newlines were sent while the model was silent.
     assert raw.count(b"\n") > 2 * len(records) + 2
+
+
+def test_model_keys_come_from_parameter_store_as_deployed(http, key, llm_stub, monkeypatch):
+    """The stack applies the functions' own settings from template.yaml, so flows read variables from the
+    embedded Parameter Store, as the deployed functions do."""
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    boto3.client("ssm").put_parameter(Name="/flowless/variables/OPENAI_API_KEY", Value="sk-from-ssm",
+                                      Type="SecureString", Overwrite=True)
+    parameters.clear_caches()
+    flow_id = _flow(http, key, "Basic Prompting")
+    reply = http.post(f"/api/v1/run/{flow_id}", headers={"x-api-key": key}, json={"input_value": "hi"})
+    assert reply.status_code == 200, reply.text
+    assert llm_stub.requests[-1].headers["authorization"] == "Bearer sk-from-ssm"

@@ -95,6 +95,8 @@ class LocalStack:
 
         self._resources = create_stack_resources(self.template, prefix=self.resource_prefix)
         os.environ.update(self._resources.environment)
+        for key, value in self.template.function_settings().items():
+            os.environ.setdefault(key, value)   # what the shell sets (FLOWLESS_MODELS, say) wins
         self.environment = {k: os.environ[k] for k in os.environ
                             if k.startswith(("FLOWLESS_", "AWS_", "POWERTOOLS_"))}
         _forget_process_state()

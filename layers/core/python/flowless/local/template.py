@@ -99,6 +99,10 @@ def _logical_id(value: Any) -> str | None:
     return None
 
 
+# Variables the Lambda Web Adapter reads, not the functions.
+_ADAPTER_PREFIXES = ("AWS_LWA_", "AWS_LAMBDA_EXEC_WRAPPER")
+
+
 class Template:
     """The parsed template and what the local stack derives from it."""
 
@@ -130,6 +134,23 @@ class Template:
                     path=ep["Path"], streaming=ep.get("ResponseTransferMode") == "RESPONSE_STREAM",
                 ))
         return routes
+
+    def function_settings(self) -> dict[str, str]:
+        """The settings the functions' own Environment gives them, for the local stack, which runs every function
+        in one process: plain values and template parameters with a non-empty default. The Lambda adapter's
+        variables are left out, and so is a variable functions disagree on (one process cannot hold both)."""
+        parameters = self.data.get("Parameters", {})
+        seen: dict[str, str | None] = {}
+        for function in self.functions().values():
+            variables = function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+            for key, value in variables.items():
+                if key.startswith(_ADAPTER_PREFIXES):
+                    continue
+                if isinstance(value, dict) and set(value) == {"Ref"}:
+                    value = (parameters.get(value["Ref"]) or {}).get("Default")
+                text = str(value) if isinstance(value, (str, int, float)) and str(value) else None
+                seen[key] = text if seen.get(key, text) == text else None
+        return {key: value for key, value in seen.items() if value is not None}
 
     def function_timeout(self, name: str) -> int:
         props = self.functions().get(name, {}).get("Properties", {})
