@@ -315,3 +315,46 @@ def test_chat_normal_with_a_bedrock_model_streams_converse_stream(api, owner, mo
         [request] = stub.requests
         assert request.path.endswith("/converse-stream")
         assert request.json["messages"] == [{"role": "user", "content": [{"text": "hello"}]}]
+
+
+def _awel_with_history(**llm_parameters) -> dict:
+    from tests.integration.handlers.test_dbgpt_flows import simple_chat_graph
+
+    graph = simple_chat_graph()
+    graph["nodes"][1]["data"]["parameters"] = [{"name": k, "value": v} for k, v in llm_parameters.items()]
+    return graph
+
+
+def test_an_awel_flow_with_window_history_sees_the_conversations_earlier_rounds(api, owner, llm_stub):
+    flow = ok(api.post("awel_flows", FLOWS, account=owner, json=panel(
+        state="deployed", flow_data=_awel_with_history(history_merge_mode="window", keep_end_rounds=1))))
+    for turn in ("one", "two", "three"):
+        llm_stub.enqueue(Reply.answer(f"answer {turn}"))
+        reply = chat(api, owner, messages=turn, chat_mode="chat_flow", chat_param=flow["uid"], conv_uid="c1")
+        assert reply.status_code == 200, reply.content
+    assert [m["content"] for m in llm_stub.requests[-1].json["messages"]] == [
+        "two", "answer two", "three"]                                   # the last round kept, then the input
+    assert [m["role"] for m in llm_stub.requests[-1].json["messages"]] == ["user", "assistant", "user"]
+
+
+def test_an_awel_flow_answers_each_message_alone_by_default(api, owner, llm_stub):
+    flow = ok(api.post("awel_flows", FLOWS, json=panel(state="deployed"), account=owner))
+    for turn in ("one", "two"):
+        chat(api, owner, messages=turn, chat_mode="chat_flow", chat_param=flow["uid"], conv_uid="c2")
+    assert [m["content"] for m in llm_stub.requests[-1].json["messages"]] == ["two"]
+
+
+def test_token_history_is_refused_when_deployed(api, owner):
+    flow = ok(api.post("awel_flows", FLOWS, account=owner, json=panel(
+        state="deployed", flow_data=_awel_with_history(history_merge_mode="token"))))
+    assert flow["state"] == "load_failed" and "history_merge_mode 'token'" in flow["error_message"]
+
+
+def test_window_history_keeps_the_first_and_last_rounds_asked_for(api, owner, llm_stub):
+    flow = ok(api.post("awel_flows", FLOWS, account=owner, json=panel(state="deployed", flow_data=_awel_with_history(
+        history_merge_mode="window", keep_start_rounds=1, keep_end_rounds=1))))
+    for turn in ("one", "two", "three", "four"):
+        llm_stub.enqueue(Reply.answer(f"re {turn}"))
+        chat(api, owner, messages=turn, chat_mode="chat_flow", chat_param=flow["uid"], conv_uid="c3")
+    assert [m["content"] for m in llm_stub.requests[-1].json["messages"]] == [
+        "one", "re one", "three", "re three", "four"]

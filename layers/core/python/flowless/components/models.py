@@ -195,6 +195,11 @@ class ConversationModel(_ChatModel):
         Input("model_name", "Model Name", value=""),
         Input("temperature", "Temperature", type="float", value=None),
         Input("max_tokens", "Max Tokens", type="int", value=None),
+        # DB-GPT's higher-order LLM operators: "window" adds the session's earlier rounds (all of them, or the
+        # first `keep_start_rounds` and last `keep_end_rounds`); "none" answers the input alone.
+        Input("history_mode", "History", value="none", options=("none", "window")),
+        Input("keep_start_rounds", "Keep Start Rounds", type="int", value=None),
+        Input("keep_end_rounds", "Keep End Rounds", type="int", value=None),
     )
 
     def build_model(self) -> ModelHandle:
@@ -218,11 +223,33 @@ class ConversationModel(_ChatModel):
         for message in self.params.get("messages") or []:
             if isinstance(message, dict) and message.get("role"):
                 messages.append({"role": str(message["role"]), "content": message.get("content") or ""})
+        if text_of(self.params.get("history_mode")) == "window":
+            messages += self._history()
         if text_of(self.params.get("input_value")).strip():
             messages.append({"role": "user", "content": text_of(self.params["input_value"])})
         if not messages:
             raise ValueError("There is no message to answer")
         return messages
+
+    def _history(self) -> list[dict[str, str]]:
+        """The session's earlier rounds (a user message and the answers after it), oldest first; this run's own
+        messages are stored only when it ends, so they are not among them."""
+        history = self.ctx.services.history
+        if history is None:
+            return []
+        rounds: list[list[dict[str, str]]] = []
+        for message in history.history(session_id=self.ctx.session_id):
+            role = "user" if message.sender == "User" else "assistant"
+            if role == "user" or not rounds:
+                rounds.append([])
+            rounds[-1].append({"role": role, "content": message.text})
+        start = _number(self.params.get("keep_start_rounds"), int)
+        end = _number(self.params.get("keep_end_rounds"), int)
+        if start is not None or end is not None:
+            first = rounds[:start or 0]
+            last = rounds[max(len(first), len(rounds) - (end or 0)):]
+            rounds = first + last
+        return [message for chosen in rounds for message in chosen]
 
 
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object",

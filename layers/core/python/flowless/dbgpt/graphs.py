@@ -10,7 +10,7 @@ engine classes here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flowless.errors import InvalidFlowError
@@ -40,6 +40,8 @@ SUPPORTED_RESOURCES = (PROMPT_RESOURCE,)
 _CHAIN = f"{TRIGGER} -> one LLM operator -> at most one output operator"
 # DB-GPT's own default when a common_chat_prompt_template leaves its system message unset.
 _PROMPT_SYSTEM_DEFAULT = "You are a helpful AI Assistant."
+# DB-GPT's history merge modes we honour; "token" needs the model's tokenizer.
+_HISTORY_MODES = ("none", "window")
 # The leaf output classes DB-GPT counts as a chat flow (`is_chat_flow_type`), by short name.
 _CHAT_OUTPUT_TYPES = ("str", "CommonLLMHttpResponseBody", "ModelOutput")
 _AGENT_TRIGGER = "agent_trigger"
@@ -167,12 +169,14 @@ def flow_category(data: Any) -> FlowCategory:
 
 @dataclass(frozen=True)
 class AwelOutline:
-    """A DB-GPT simple chat flow we run: its operator names from the trigger to the leaf, the trigger's
-    parameters (name -> value, else default) and the system message of its prompt ("" without one)."""
+    """A DB-GPT simple chat flow we run: its operator names from the trigger to the leaf, the trigger's and the
+    LLM operator's parameters (name -> value, else default) and the system message of its prompt ("" without
+    one)."""
 
     operators: tuple[str, ...]
     trigger_parameters: Mapping[str, Any]
     system_message: str
+    llm_parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def leaf(self) -> str:
@@ -187,8 +191,13 @@ def awel_outline(flow_data: Mapping[str, Any]) -> AwelOutline:
     nodes = _awel_nodes(graph)
     links = _links(graph, nodes)
     chain = _operator_chain(nodes, links)
+    llm_parameters = _parameters(nodes[chain[1]])
+    mode = llm_parameters.get("history_merge_mode") or "none"
+    if mode not in _HISTORY_MODES:
+        raise InvalidFlowError(f"The LLM operator's history_merge_mode {mode!r} is not supported here; use "
+                               f"{' or '.join(_HISTORY_MODES)}")
     return AwelOutline(tuple(str(nodes[node_id]["name"]) for node_id in chain), _parameters(nodes[chain[0]]),
-                       _system_message(nodes, links, llm=chain[1]))
+                       _system_message(nodes, links, llm=chain[1]), llm_parameters)
 
 
 def compile_awel(flow_data: Mapping[str, Any]) -> dict[str, Any]:
@@ -197,7 +206,11 @@ def compile_awel(flow_data: Mapping[str, Any]) -> dict[str, Any]:
     Example:
         graph = parse_graph(compile_awel(flow.flow_data), registry, flow_id=flow.uid)
     """
-    return _chat_graph(awel_outline(flow_data).system_message)
+    outline = awel_outline(flow_data)
+    history = {"history_mode": outline.llm_parameters.get("history_merge_mode") or "none",
+               "keep_start_rounds": outline.llm_parameters.get("keep_start_rounds"),
+               "keep_end_rounds": outline.llm_parameters.get("keep_end_rounds")}
+    return _chat_graph(outline.system_message, history)
 
 
 def _parameters(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -300,7 +313,7 @@ def _field(value: Any, kind: str = "str", input_types: tuple[str, ...] = ()) -> 
     return {"type": kind, "value": value, "input_types": list(input_types), "show": True}
 
 
-def _chat_graph(system_message: str) -> dict[str, Any]:
+def _chat_graph(system_message: str, history: Mapping[str, Any]) -> dict[str, Any]:
     """ChatInput -> FlowlessConversationModel -> ChatOutput, as a Langflow export spells nodes and edges."""
     def node(node_id: str, name: str, template: dict[str, Any], output: str, x: float) -> dict[str, Any]:
         outputs = [{"name": output, "types": ["Message"]}]
@@ -320,6 +333,9 @@ def _chat_graph(system_message: str) -> dict[str, Any]:
         "system_message": _field(system_message),
         "model_name": _field(""),  # empty: the model the chat request names, as DB-GPT's LLM operators do
         "stream": _field(False, "bool"),
+        "history_mode": _field(history["history_mode"]),
+        "keep_start_rounds": _field(history["keep_start_rounds"], "int"),
+        "keep_end_rounds": _field(history["keep_end_rounds"], "int"),
     }
     chat_output = {"input_value": _field("", "other", ("Data", "DataFrame", "Message"))}
     return {
