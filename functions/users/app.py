@@ -8,6 +8,7 @@ from mangum import Mangum
 
 from flowless.http.app import create_app
 from flowless.http.auth import CallerDep, SuperuserDep
+from flowless.http.beside import settle_writes_beside
 from flowless.http.routing import Router
 from flowless.langflow import accounts
 from flowless.wire.langflow import ApiKeyCreate, ApiKeysResponse, UnmaskedApiKeyRead, UserCreate, UserRead
@@ -30,7 +31,8 @@ def whoami(caller: CallerDep) -> UserRead:
 
 @api_keys.get("/", response_model=ApiKeysResponse)
 def list_api_keys(caller: CallerDep) -> ApiKeysResponse:
-    """The caller's API keys, masked."""
+    """The caller's API keys, masked; the counts include this request's use of its key."""
+    settle_writes_beside()
     return accounts.list_api_keys(caller.user_id)
 
 

@@ -109,6 +109,27 @@ def test_meta_routes(api, aws):
         assert key in config
 
 
+def test_the_key_list_includes_its_own_use_even_when_the_count_is_slow(api, make_account):
+    """The count is written beside the request; the listing waits for it, so it shows this use (as Langflow,
+    which counts before the handler runs)."""
+    import time
+
+    from flowless.store.aws import client
+
+    owner = make_account()
+    api.get("flows", "/api/v1/flows/", account=owner)                 # first use
+
+    def slow(**kwargs) -> None:                                        # a botocore hook: the count takes 0.3 s
+        time.sleep(0.3)
+
+    client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem", slow)
+    try:
+        listed = api.get("users", "/api/v1/api_key/", account=owner).json()["api_keys"]
+    finally:
+        client("dynamodb").meta.events.unregister("before-call.dynamodb.UpdateItem", slow)
+    assert next(k for k in listed if k["name"] == "test")["total_uses"] == 2
+
+
 def test_each_use_of_a_key_is_counted_as_in_langflow(api, make_account, monkeypatch):
     owner = make_account()
 

@@ -5,13 +5,14 @@ between invocations and a write left in flight would stall or be lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["FinishWritesBeside", "run_beside"]
+__all__ = ["FinishWritesBeside", "run_beside", "settle_writes_beside"]
 
 logger = logging.getLogger("flowless")
 
@@ -29,6 +30,14 @@ def run_beside(write: Callable[..., Any], *args: Any) -> None:
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="flowless-beside")
     pending.append(_pool.submit(write, *args))
+
+
+def settle_writes_beside() -> None:
+    """Wait for the writes this request started so far, for a route that reads what they write (the API key
+    list shows the use of the key listing it, as in Langflow). Failures are logged when the request ends."""
+    for future in list(_pending.get() or []):
+        with contextlib.suppress(Exception):
+            future.result()
 
 
 class FinishWritesBeside:
