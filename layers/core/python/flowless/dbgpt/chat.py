@@ -16,14 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowless.dbgpt import RUNNABLE_STATES
 from flowless.errors import FlowRunError, InvalidFlowError, InvalidInputError, NotFoundError
 from flowless.wire.dbgpt_chat import ChatCompletionRequest
 
-__all__ = ["RUNNABLE_STATES", "ChatPlan", "flow_chat_run", "plan_chat"]
+__all__ = ["ChatPlan", "flow_chat_run", "plan_chat"]
 
 SUPPORTED_MODES = ("chat_normal", "chat_flow", "chat_app")
-# DB-GPT runs a flow only once it is deployed (it is then "running"); a flow made in Langflow always runs.
-RUNNABLE_STATES = ("running", "deployed")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flowless.dbgpt import RUNNABLE_STATES
 from flowless.errors import NotFoundError
 
 __all__ = ["TRIGGER_ROOT", "Trigger", "dag_id_of", "find_trigger", "flow_trigger", "trigger_metadata"]
@@ -73,7 +74,6 @@ def _path(endpoint: Any, dag_id: str) -> str:
 
 def flow_trigger(flow: Any) -> Trigger | None:
     """The trigger of a deployed AWEL flow that runs here; None for anything else."""
-    from flowless.dbgpt.chat import RUNNABLE_STATES
     from flowless.dbgpt.graphs import awel_outline, graph_format
     from flowless.errors import InvalidFlowError
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from flowless.engine.events import Event
 from flowless.engine.outputs import final_text
+from flowless.wire.dbgpt import model_output
 
 __all__ = [
     "ChatCompletionRequest",
@@ -133,8 +134,7 @@ async def flow_chunks(events: AsyncIterator[Event | None], *, conv_uid: str, mod
         if kind == "keepalive":
             yield _KEEPALIVE
         elif kind == "error":
-            yield _sse({"error_code": 1, "text": text, "incremental": True, "model_context": None,
-                        "finish_reason": None, "usage": None, "metrics": None}, compact=True)
+            yield _sse(model_output(text, error_code=1, incremental=True), compact=True)
             break
         elif text:
             yield _sse(delta(text), compact=True)

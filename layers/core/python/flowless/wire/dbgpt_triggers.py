@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from flowless.engine.events import Event, RunResult
 from flowless.engine.outputs import final_text
+from flowless.wire.dbgpt import model_output
 
 __all__ = ["TriggerRequest", "trigger_chunks", "trigger_response"]
 
@@ -54,18 +55,12 @@ class TriggerRequest(BaseModel):
         return self.messages[-1] if self.messages else ""
 
 
-def _model_output(text: str, *, error_code: int = 0, usage: dict[str, int] | None = None,
-                  finish_reason: str | None = None) -> dict[str, Any]:
-    return {"text": text, "error_code": error_code, "incremental": False, "model_context": None,
-            "finish_reason": finish_reason, "usage": usage, "metrics": None}
-
-
 def trigger_response(leaf: str, result: RunResult) -> dict[str, Any]:
     """The whole answer of a trigger call."""
     text = final_text(result).replace("\ufffd", "")
     if leaf == _RESPONSE_BODY_LEAF:
         return {"text": text, "error_code": 0, "metrics": None}
-    return _model_output(text, usage=result.usage.as_openai(), finish_reason="stop")
+    return model_output(text, usage=result.usage.as_openai(), finish_reason="stop")
 
 
 def _sse(body: Any) -> str:
@@ -87,12 +82,12 @@ async def trigger_chunks(events: AsyncIterator[Event | None], *, leaf: str, mode
         if event.kind == "error":
             message = str(event.data["error"])
             if openai_style:
-                yield _sse(_model_output(message, error_code=1))
+                yield _sse(model_output(message, error_code=1))
                 yield _DONE
             elif leaf == "common_streaming_output_operator":
                 yield f"data:[ERROR](error_code: 1): {message}"
             else:
-                yield json.dumps(_model_output(message, error_code=1), ensure_ascii=False) + "\n"
+                yield json.dumps(model_output(message, error_code=1), ensure_ascii=False) + "\n"
             return
         if event.kind == "token":
             streamed = True
@@ -111,7 +106,7 @@ async def trigger_chunks(events: AsyncIterator[Event | None], *, leaf: str, mode
         elif leaf == "common_streaming_output_operator":
             yield f"data:{answer}\n\n"
         else:
-            yield json.dumps(_model_output(answer), ensure_ascii=False) + "\n"
+            yield json.dumps(model_output(answer), ensure_ascii=False) + "\n"
     if openai_style:
         yield _sse({"id": completion_id, "model": model,
                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
